@@ -1,0 +1,5 @@
+import sys
+
+from telemetry_kpis.cli import main
+
+sys.exit(main())

@@ -1,0 +1,116 @@
+"""``kpis build``: run ``dbt build`` on the configured target with the repository's profile."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from collections.abc import Sequence
+
+from telemetry_kpis.errors import UserError
+from telemetry_kpis.settings import Settings, project_dir
+
+HELP = "run dbt build (seeds, models, tests) on the configured warehouse"
+DESCRIPTION = """\
+Run `dbt build` on the target chosen by DBT_TARGET with the repository's profiles.yml:
+seeds, staging, intermediate and marts models, and every data and unit test, in order.
+
+Runs are incremental: only rows loaded since the last build (plus a small lookback) are
+processed. Use --full-refresh to rebuild everything from raw.
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--full-refresh", action="store_true", help="rebuild incremental models from raw"
+    )
+    parser.add_argument(
+        "-s", "--select", nargs="+", metavar="SELECTOR", help="dbt node selection (dbt --select)"
+    )
+    parser.add_argument(
+        "--exclude", nargs="+", metavar="SELECTOR", help="dbt node exclusion (dbt --exclude)"
+    )
+    parser.add_argument(
+        "--vars",
+        metavar="YAML",
+        help="dbt vars as YAML, e.g. '{as_of_date: \"2026-10-31\"}'",
+    )
+    parser.add_argument(
+        "--command",
+        dest="dbt_command",
+        default="build",
+        choices=("build", "run", "test", "seed", "compile", "docs"),
+        help="dbt command to run instead of build (docs = docs generate)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="only print errors and a summary")
+
+
+def dbt_args(
+    settings: Settings,
+    command: str = "build",
+    *,
+    full_refresh: bool = False,
+    select: Sequence[str] | None = None,
+    exclude: Sequence[str] | None = None,
+    vars_yaml: str | None = None,
+    quiet: bool = False,
+) -> list[str]:
+    """The dbt command line for the target (without the leading ``dbt``)."""
+    folder = str(project_dir())
+    args = ["docs", "generate"] if command == "docs" else [command]
+    if quiet:
+        args = ["--quiet", *args]
+    args += ["--project-dir", folder, "--profiles-dir", folder, "--target", settings.target]
+    if full_refresh and command in ("build", "run", "seed"):
+        args.append("--full-refresh")
+    if select:
+        args += ["--select", *select]
+    if exclude:
+        args += ["--exclude", *exclude]
+    if vars_yaml:
+        args += ["--vars", vars_yaml]
+    return args
+
+
+def run_dbt(settings: Settings, args: list[str]) -> bool:
+    """Run dbt in-process with the target's environment; True when every node passed."""
+    from dbt.cli.main import dbtRunner
+
+    previous = dict(os.environ)
+    os.environ.update(settings.dbt_env())
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        os.environ.clear()
+        os.environ.update(previous)
+    if result.exception is not None:
+        raise UserError(f"dbt failed: {result.exception}", exit_code=1)
+    return bool(result.success)
+
+
+def check_warehouse(settings: Settings) -> None:
+    """Fail with one clear line when the warehouse cannot be reached (before dbt starts)."""
+    engine = settings.engine(must_exist=True)
+    engine.dispose()
+
+
+def run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env()
+    check_warehouse(settings)
+    started = time.perf_counter()
+    ok = run_dbt(
+        settings,
+        dbt_args(
+            settings,
+            args.dbt_command,
+            full_refresh=args.full_refresh,
+            select=args.select,
+            exclude=args.exclude,
+            vars_yaml=args.vars,
+            quiet=args.quiet,
+        ),
+    )
+    elapsed = time.perf_counter() - started
+    status = "passed" if ok else "FAILED"
+    print(f"kpis build: dbt {args.dbt_command} {status} on {settings.describe()} in {elapsed:.1f}s")
+    return 0 if ok else 1

@@ -1,0 +1,92 @@
+"""The ``kpis`` command: one sub-command per job of a data team.
+
+Each sub-command lives in its own module exposing ``HELP`` (one line), ``DESCRIPTION``,
+``add_arguments(parser)`` and ``run(args) -> int``. Modules import their heavy libraries inside
+``run`` so that ``kpis --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from telemetry_kpis import __version__
+from telemetry_kpis.errors import UserError
+
+#: sub-command name -> module implementing it, in the order a user meets them.
+COMMANDS: dict[str, str] = {
+    "generate": "telemetry_kpis.generate.command",
+    "load": "telemetry_kpis.load",
+    "build": "telemetry_kpis.build",
+    "summary": "telemetry_kpis.summary",
+    "check": "telemetry_kpis.check",
+    "report": "telemetry_kpis.report.command",
+}
+
+EPILOG = """\
+warehouse (environment variables):
+  DBT_TARGET          duckdb (default) or postgres
+  KPIS_DUCKDB_PATH    DuckDB file (default ./telemetry_kpis.duckdb)
+  KPIS_PG_HOST, KPIS_PG_PORT, KPIS_PG_USER, KPIS_PG_PASSWORD, KPIS_PG_DATABASE
+
+typical run:
+  kpis generate --projects 200 --days 120 --output data/sample.jsonl
+  kpis load data/sample.jsonl
+  kpis build
+  kpis summary
+  kpis check
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="kpis",
+        description=(
+            "Turn Meltano CLI Snowplow telemetry into KPIs (dbt marts) and track them "
+            "against OKR key results and health metrics."
+        ),
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, module_name in COMMANDS.items():
+        module = importlib.import_module(module_name)
+        sub = subparsers.add_parser(
+            name,
+            help=module.HELP,
+            description=getattr(module, "DESCRIPTION", module.HELP),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+        module.add_arguments(sub)
+        sub.set_defaults(_module=module)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for name, value in (
+        ("DBT_SEND_ANONYMOUS_USAGE_STATS", "false"),
+        ("GX_ANALYTICS_ENABLED", "false"),
+        ("DO_NOT_TRACK", "1"),
+    ):
+        os.environ.setdefault(name, value)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_module", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._module.run(args) or 0)
+    except UserError as exc:
+        print(f"kpis {args.command}: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print(f"kpis {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""Shared fixtures: real warehouses (a DuckDB file, a PostgreSQL database) and the `kpis` CLI.
+
+PostgreSQL tests use the server named by KPIS_PG_* (``make test`` starts one when none is
+set); each test that asks for ``postgres_env`` gets a fresh database, dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+SHARED = REPO.parent / "shared"
+REAL_EVENTS = SHARED / "telemetry" / "real_cli_events.jsonl"
+REAL_COMMANDS = SHARED / "telemetry" / "real_cli_commands.json"
+IGLU = SHARED / "telemetry" / "iglu"
+
+BASE_ENV = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+    "PYTHONUNBUFFERED": "1",
+}
+
+
+def kpis(*args: str, env: dict[str, str], check: bool = False, timeout: float = 1800):
+    """Run the real `kpis` command (a subprocess) and return the CompletedProcess."""
+    result = subprocess.run(
+        [sys.executable, "-m", "telemetry_kpis", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if check and result.returncode != 0:
+        raise AssertionError(
+            f"kpis {' '.join(args)} exited {result.returncode}\n"
+            f"--- stdout\n{result.stdout[-6000:]}\n--- stderr\n{result.stderr[-6000:]}"
+        )
+    return result
+
+
+def _base_env(tmp_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KPIS_", "DBT_"))}
+    env.update(BASE_ENV)
+    # Separate dbt target/log folders so concurrent runs never share compiled state.
+    env["DBT_TARGET_PATH"] = str(tmp_path / "dbt_target")
+    env["DBT_LOG_PATH"] = str(tmp_path / "dbt_logs")
+    return env
+
+
+@pytest.fixture
+def duckdb_env(tmp_path: Path) -> dict[str, str]:
+    """Environment for `kpis` on a fresh DuckDB file."""
+    env = _base_env(tmp_path)
+    env["DBT_TARGET"] = "duckdb"
+    env["KPIS_DUCKDB_PATH"] = str(tmp_path / "warehouse.duckdb")
+    return env
+
+
+def _pg_admin_params() -> dict[str, object]:
+    if not os.environ.get("KPIS_PG_HOST"):
+        pytest.fail(
+            "PostgreSQL tests need a server: set KPIS_PG_HOST/PORT/USER/PASSWORD/DATABASE "
+            "or run `make test`, which starts one"
+        )
+    return {
+        "host": os.environ["KPIS_PG_HOST"],
+        "port": int(os.environ.get("KPIS_PG_PORT", "5432")),
+        "user": os.environ.get("KPIS_PG_USER", "kpis"),
+        "password": os.environ.get("KPIS_PG_PASSWORD", ""),
+        "dbname": os.environ.get("KPIS_PG_DATABASE", "kpis"),
+    }
+
+
+@pytest.fixture
+def postgres_env(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for `kpis` on a fresh PostgreSQL database (dropped after the test)."""
+    import psycopg
+
+    params = _pg_admin_params()
+    database = f"kpis_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(**params, autocommit=True) as connection:
+        connection.execute(f'create database "{database}"')
+    env = _base_env(tmp_path)
+    env.update(
+        {
+            "DBT_TARGET": "postgres",
+            "KPIS_PG_HOST": str(params["host"]),
+            "KPIS_PG_PORT": str(params["port"]),
+            "KPIS_PG_USER": str(params["user"]),
+            "KPIS_PG_PASSWORD": str(params["password"]),
+            "KPIS_PG_DATABASE": database,
+        }
+    )
+    try:
+        yield env
+    finally:
+        with psycopg.connect(**params, autocommit=True) as connection:
+            connection.execute(f'drop database if exists "{database}" with (force)')
