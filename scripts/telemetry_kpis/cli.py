@@ -16,14 +16,15 @@ from collections.abc import Sequence
 from telemetry_kpis import __version__
 from telemetry_kpis.errors import UserError
 
-#: sub-command name -> module implementing it, in the order a user meets them.
-COMMANDS: dict[str, str] = {
-    "generate": "telemetry_kpis.generate.command",
-    "load": "telemetry_kpis.load",
-    "build": "telemetry_kpis.build",
-    "summary": "telemetry_kpis.summary",
-    "check": "telemetry_kpis.check",
-    "report": "telemetry_kpis.report.command",
+#: sub-command name -> (module implementing it, one-line help), in the order a user meets them.
+#: Only the module of the command being run is imported.
+COMMANDS: dict[str, tuple[str, str]] = {
+    "generate": ("telemetry_kpis.generate.command", "write synthetic Meltano telemetry events"),
+    "load": ("telemetry_kpis.load", "load Snowplow enriched events (JSONL/TSV) into raw tables"),
+    "build": ("telemetry_kpis.build", "run dbt build (seeds, models, tests) on the warehouse"),
+    "summary": ("telemetry_kpis.summary", "print the headline KPIs of the last months"),
+    "check": ("telemetry_kpis.check", "evaluate key results and health metrics; exit 1 on alarm"),
+    "report": ("telemetry_kpis.report.command", "write the static HTML report with charts"),
 }
 
 EPILOG = """\
@@ -41,7 +42,8 @@ typical run:
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(selected: str | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only ``selected``'s module is imported for its options."""
     parser = argparse.ArgumentParser(
         prog="kpis",
         description=(
@@ -53,17 +55,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module_name in COMMANDS.items():
+    for name, (module_name, help_text) in COMMANDS.items():
+        if name != selected:
+            subparsers.add_parser(name, help=help_text)
+            continue
         module = importlib.import_module(module_name)
         sub = subparsers.add_parser(
             name,
-            help=module.HELP,
-            description=getattr(module, "DESCRIPTION", module.HELP),
+            help=help_text,
+            description=getattr(module, "DESCRIPTION", help_text),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
         module.add_arguments(sub)
         sub.set_defaults(_module=module)
     return parser
+
+
+def _selected_command(argv: Sequence[str]) -> str | None:
+    for arg in argv:
+        if arg in COMMANDS:
+            return arg
+        if not arg.startswith("-"):
+            return None
+    return None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -73,7 +87,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ("DO_NOT_TRACK", "1"),
     ):
         os.environ.setdefault(name, value)
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(_selected_command(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "_module", None):
         parser.print_help()

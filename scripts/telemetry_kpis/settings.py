@@ -81,7 +81,7 @@ class Settings:
             raise UserError(f"KPIS_PG_PORT={port_text!r} is not a port number") from None
         return cls(
             target=target,
-            duckdb_path=Path(env.get("KPIS_DUCKDB_PATH", "telemetry_kpis.duckdb")),
+            duckdb_path=Path(env.get("KPIS_DUCKDB_PATH", "telemetry_kpis.duckdb")).absolute(),
             pg_host=env.get("KPIS_PG_HOST", "127.0.0.1"),
             pg_port=port,
             pg_user=env.get("KPIS_PG_USER", "kpis"),
@@ -94,9 +94,7 @@ class Settings:
     def describe(self) -> str:
         if self.target == "duckdb":
             return f"DuckDB file {self.duckdb_path}"
-        return (
-            f"PostgreSQL {self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
-        )
+        return f"PostgreSQL {self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt run that resolves profiles.yml to this target."""
@@ -142,8 +140,8 @@ class Settings:
         if self.target == "duckdb":
             if must_exist and not self.duckdb_path.is_file():
                 raise WarehouseUnavailable(
-                    f"DuckDB file {self.duckdb_path} does not exist: run `kpis load` and "
-                    f"`kpis build` first, or point KPIS_DUCKDB_PATH at your file"
+                    f"DuckDB file {self.duckdb_path} does not exist: load events with "
+                    f"`kpis load` first, or point KPIS_DUCKDB_PATH at your warehouse file"
                 )
             if self.duckdb_path.parent and not self.duckdb_path.parent.exists():
                 self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
