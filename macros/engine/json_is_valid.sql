@@ -1,0 +1,79 @@
+{#-
+    json_is_valid(text_expr): true when the text parses as JSON, false otherwise (NULL for
+    NULL). Staging calls it before any JSON function touches a column, so one bad row is
+    quarantined instead of failing the build.
+
+    PostgreSQL 15 has no pg_input_is_valid (16+), so it calls telemetry_kpis.is_valid_json(text),
+    a small plpgsql function created idempotently by create_engine_functions() (a pre-hook of
+    the staging base model).
+-#}
+{% macro json_is_valid(text_expr) -%}
+    {{ return(adapter.dispatch('json_is_valid', 'telemetry_kpis')(text_expr)) }}
+{%- endmacro %}
+
+{% macro default__json_is_valid(text_expr) -%}
+    {{ telemetry_kpis.engine_not_implemented('json_is_valid') }}
+{%- endmacro %}
+
+{% macro duckdb__json_is_valid(text_expr) -%}
+    json_valid({{ text_expr }})
+{%- endmacro %}
+
+{% macro postgres__json_is_valid(text_expr) -%}
+    telemetry_kpis.is_valid_json({{ text_expr }})
+{%- endmacro %}
+
+
+{#-
+    create_engine_functions(): SQL that creates the helper functions an engine needs, or a
+    no-op. Idempotent (create ... if not exists / create or replace). Used as a pre-hook; can
+    also be run by hand: dbt run-operation create_engine_functions_now.
+-#}
+{% macro create_engine_functions() -%}
+    {{ return(adapter.dispatch('create_engine_functions', 'telemetry_kpis')()) }}
+{%- endmacro %}
+
+{% macro default__create_engine_functions() -%}
+    {{ telemetry_kpis.engine_not_implemented('create_engine_functions') }}
+{%- endmacro %}
+
+{% macro duckdb__create_engine_functions() -%}
+    select 1 as no_engine_functions_needed
+{%- endmacro %}
+
+{% macro postgres__create_engine_functions() -%}
+    create schema if not exists telemetry_kpis;
+    create or replace function telemetry_kpis.is_valid_json(value text)
+    returns boolean
+    language plpgsql
+    immutable
+    parallel safe
+    as $body$
+    begin
+        if value is null then
+            return null;
+        end if;
+        perform value::json;
+        return true;
+    exception when others then
+        return false;
+    end;
+    $body$;
+    create or replace function telemetry_kpis.try_timestamp(value text)
+    returns timestamp
+    language plpgsql
+    immutable
+    parallel safe
+    as $body$
+    begin
+        return value::timestamp;
+    exception when others then
+        return null;
+    end;
+    $body$
+{%- endmacro %}
+
+{% macro create_engine_functions_now() %}
+    {% do run_query(telemetry_kpis.create_engine_functions()) %}
+    {{ log("engine functions created (or already there) on " ~ target.type, info=true) }}
+{% endmacro %}

@@ -1,0 +1,71 @@
+{#-
+    json_text(json_expr, path): the value at `path` of a JSON text expression, as text
+    (strings unquoted, numbers and booleans as their JSON text, objects and arrays as JSON text,
+    JSON null and missing keys as NULL). `path` is a list of object keys, e.g. ['data', 'schema'].
+    The expression must be valid JSON (staging checks it with json_is_valid first).
+-#}
+{% macro json_text(json_expr, path) -%}
+    {{ return(adapter.dispatch('json_text', 'telemetry_kpis')(json_expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_text(json_expr, path) -%}
+    {{ telemetry_kpis.engine_not_implemented('json_text') }}
+{%- endmacro %}
+
+{% macro duckdb__json_text(json_expr, path) -%}
+    json_extract_string({{ json_expr }}, '$.{{ path | join(".") }}')
+{%- endmacro %}
+
+{% macro postgres__json_text(json_expr, path) -%}
+    {%- if path | length == 1 -%}
+        (cast({{ json_expr }} as json) ->> '{{ path[0] }}')
+    {%- else -%}
+        (cast({{ json_expr }} as json) #>> '{ {{- path | join(",") -}} }')
+    {%- endif -%}
+{%- endmacro %}
+
+
+{#-
+    json_sub(json_expr, path): the JSON value at `path` as JSON text (objects and arrays kept
+    as JSON, strings quoted), NULL when missing. Used to keep a small sub-document (a context's
+    `data`) so later models do not re-read the whole envelope.
+-#}
+{% macro json_sub(json_expr, path) -%}
+    {{ return(adapter.dispatch('json_sub', 'telemetry_kpis')(json_expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_sub(json_expr, path) -%}
+    {{ telemetry_kpis.engine_not_implemented('json_sub') }}
+{%- endmacro %}
+
+{% macro duckdb__json_sub(json_expr, path) -%}
+    cast(json_extract({{ json_expr }}, '$.{{ path | join(".") }}') as varchar)
+{%- endmacro %}
+
+{% macro postgres__json_sub(json_expr, path) -%}
+    cast(cast({{ json_expr }} as json) #> '{ {{- path | join(",") -}} }' as text)
+{%- endmacro %}
+
+
+{#-
+    json_is_array(json_expr, path): true when the value at `path` is a JSON array, false when
+    it is anything else (including null or missing).
+-#}
+{% macro json_is_array(json_expr, path) -%}
+    {{ return(adapter.dispatch('json_is_array', 'telemetry_kpis')(json_expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_is_array(json_expr, path) -%}
+    {{ telemetry_kpis.engine_not_implemented('json_is_array') }}
+{%- endmacro %}
+
+{% macro duckdb__json_is_array(json_expr, path) -%}
+    coalesce(json_type({{ json_expr }}, '$.{{ path | join(".") }}') = 'ARRAY', false)
+{%- endmacro %}
+
+{% macro postgres__json_is_array(json_expr, path) -%}
+    coalesce(
+        json_typeof(cast({{ json_expr }} as json) #> '{ {{- path | join(",") -}} }') = 'array',
+        false
+    )
+{%- endmacro %}

@@ -1,0 +1,25 @@
+{{ config(materialized='table') }}
+
+{#- block_event, any version: a `meltano run` block's lifecycle event. -#}
+
+with events as (
+
+    select * from {{ ref('stg_snowplow__events') }}
+    where event_type = 'unstruct' and event_schema_name = 'block_event'
+
+),
+
+final as (
+
+    select
+        event_id,
+        event_schema_version as schema_version,
+        {{ telemetry_kpis.json_text('event_data', ['type']) }} as block_type,
+        {{ telemetry_kpis.json_text('event_data', ['event']) }} as block_event,
+        event_at,
+        uploaded_at
+    from events
+
+)
+
+select * from final

@@ -1,0 +1,35 @@
+{{ config(materialized='table') }}
+
+{#-
+    cli_context, any version, one row per context (an event carries one per command level:
+    `cli`, then e.g. `config`, then `set`). 1-0-0 has command/sub_command/option_keys; 1-1-0
+    has command/parent_command_hint/options. Unknown later versions are parsed by field name.
+-#}
+
+with contexts as (
+
+    select * from {{ ref('int_event_contexts') }}
+    where schema_vendor = 'com.meltano' and schema_name = 'cli_context'
+
+),
+
+final as (
+
+    select
+        event_id,
+        context_index,
+        schema_version,
+        {{ telemetry_kpis.json_text('context_data', ['command']) }} as command,
+        {{ telemetry_kpis.json_text('context_data', ['parent_command_hint']) }}
+            as parent_command_hint,
+        {{ telemetry_kpis.json_text('context_data', ['sub_command']) }} as sub_command,
+        {{ telemetry_kpis.json_sub('context_data', ['option_keys']) }} as option_keys,
+        {{ telemetry_kpis.json_sub('context_data', ['options']) }} as options,
+        {{ telemetry_kpis.json_text('context_data', ['options', 'blocks']) }} as option_blocks,
+        {{ telemetry_kpis.json_text('context_data', ['options', 'environment']) }}
+            as option_environment_hash
+    from contexts
+
+)
+
+select * from final

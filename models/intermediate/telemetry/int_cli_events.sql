@@ -1,0 +1,24 @@
+{{ config(materialized='table') }}
+
+{#- cli_event, any version: the CLI lifecycle event (started, inflight, completed, ...). -#}
+
+with events as (
+
+    select * from {{ ref('stg_snowplow__events') }}
+    where event_type = 'unstruct' and event_schema_name = 'cli_event'
+
+),
+
+final as (
+
+    select
+        event_id,
+        event_schema_version as schema_version,
+        {{ telemetry_kpis.json_text('event_data', ['event']) }} as cli_event,
+        event_at,
+        uploaded_at
+    from events
+
+)
+
+select * from final

@@ -1,0 +1,36 @@
+{{ config(materialized='table') }}
+
+{#- exception_context, any version: one row per context. -#}
+
+with contexts as (
+
+    select * from {{ ref('int_event_contexts') }}
+    where schema_vendor = 'com.meltano' and schema_name = 'exception_context'
+
+),
+
+final as (
+
+    select
+        event_id,
+        context_index,
+        schema_version,
+        {{ telemetry_kpis.json_text('context_data', ['context_uuid']) }} as context_uuid,
+        {{ telemetry_kpis.json_text('context_data', ['exception', 'type']) }} as exception_type,
+        {{ telemetry_kpis.json_text('context_data', ['exception', 'str_hash']) }}
+            as exception_str_hash,
+        {{ telemetry_kpis.json_text('context_data', ['exception', 'repr_hash']) }}
+            as exception_repr_hash,
+        {{ telemetry_kpis.json_sub('context_data', ['exception', 'traceback']) }}
+            as exception_traceback,
+        {{ telemetry_kpis.json_sub('context_data', ['exception', 'cause']) }}
+            as exception_cause,
+        {{ telemetry_kpis.json_sub('context_data', ['exception', 'context']) }}
+            as exception_context,
+        {{ telemetry_kpis.json_text('context_data', ['exception', 'type']) }} is not null
+            as has_exception
+    from contexts
+
+)
+
+select * from final

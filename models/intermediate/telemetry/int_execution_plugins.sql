@@ -1,0 +1,63 @@
+{{ config(materialized='table') }}
+
+{#-
+    One row per (execution_id, plugin_name_hash, plugin_command) seen in the plugins_contexts
+    of the execution's events (for `meltano run` they arrive on block events). A plugin sent
+    with "command": [] has a null plugin_command and is_command_list = true.
+-#}
+
+with events as (
+
+    select * from {{ ref('int_telemetry_events') }}
+    where is_execution_event
+
+),
+
+plugin_entries as (
+
+    select * from {{ ref('int_plugin_entries') }}
+
+),
+
+joined as (
+
+    select
+        events.execution_id,
+        events.project_id,
+        plugin_entries.plugin_name_hash,
+        plugin_entries.plugin_command,
+        plugin_entries.plugin_category,
+        plugin_entries.plugin_parent_name_hash,
+        plugin_entries.plugin_variant_name_hash,
+        plugin_entries.plugin_pip_url_hash,
+        plugin_entries.plugin_namespace_hash,
+        plugin_entries.plugin_executable_hash,
+        plugin_entries.is_command_list,
+        events.event_at
+    from events
+    inner join plugin_entries on events.event_id = plugin_entries.event_id
+
+),
+
+final as (
+
+    select
+        execution_id,
+        min(project_id) as project_id,
+        plugin_name_hash,
+        plugin_command,
+        min(plugin_category) as plugin_category,
+        min(plugin_parent_name_hash) as plugin_parent_name_hash,
+        min(plugin_variant_name_hash) as plugin_variant_name_hash,
+        min(plugin_pip_url_hash) as plugin_pip_url_hash,
+        min(plugin_namespace_hash) as plugin_namespace_hash,
+        min(plugin_executable_hash) as plugin_executable_hash,
+        bool_or(is_command_list) as is_command_list,
+        count(*) as entry_count,
+        min(event_at) as first_seen_at
+    from joined
+    group by execution_id, plugin_name_hash, plugin_command
+
+)
+
+select * from final

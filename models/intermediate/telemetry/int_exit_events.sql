@@ -1,0 +1,48 @@
+{{ config(materialized='table') }}
+
+{#- exit_event, any version: the process exit code, time and duration. -#}
+
+with events as (
+
+    select * from {{ ref('stg_snowplow__events') }}
+    where event_type = 'unstruct' and event_schema_name = 'exit_event'
+
+),
+
+extracted as (
+
+    select
+        event_id,
+        event_schema_version as schema_version,
+        {{ telemetry_kpis.json_text('event_data', ['exit_code']) }} as exit_code_text,
+        {{ telemetry_kpis.json_text('event_data', ['exit_timestamp']) }} as exit_timestamp,
+        {{ telemetry_kpis.json_text('event_data', ['process_duration_microseconds']) }}
+            as process_duration_text,
+        event_at,
+        uploaded_at
+    from events
+
+),
+
+final as (
+
+    select
+        event_id,
+        schema_version,
+        case
+            when {{ telemetry_kpis.regex_matches('exit_code_text', "'^-?[0-9]{1,9}$'") }}
+                then cast(exit_code_text as integer)
+        end as exit_code,
+        exit_timestamp,
+        {{ telemetry_kpis.iso_timestamp_to_utc('exit_timestamp') }} as exited_at,
+        case
+            when {{ telemetry_kpis.regex_matches('process_duration_text', "'^[0-9]{1,18}$'") }}
+                then cast(process_duration_text as {{ dbt.type_bigint() }})
+        end as process_duration_microseconds,
+        event_at,
+        uploaded_at
+    from extracted
+
+)
+
+select * from final

@@ -1,0 +1,34 @@
+{{ config(materialized='table') }}
+
+{#-
+    Legacy struct events (Meltano < 2.0, and 2.0-2.4 which also sent them, then with
+    contexts). se_category is `meltano <command>`, se_label the project id, se_action the
+    command line (may hold clear-text names).
+-#}
+
+with events as (
+
+    select * from {{ ref('stg_snowplow__events') }}
+    where event_type = 'struct'
+
+),
+
+final as (
+
+    select
+        event_id,
+        se_category,
+        se_action,
+        se_label,
+        se_property,
+        se_value,
+        nullif({{ dbt.split_part('se_category', "' '", 2) }}, '') as legacy_command,
+        has_contexts,
+        not has_contexts as is_pure_legacy,
+        event_at,
+        uploaded_at
+    from events
+
+)
+
+select * from final

@@ -1,0 +1,80 @@
+{{ config(materialized='table') }}
+
+{#-
+    The entries of every plugins_context, one row each. Meltano 4.x block events send
+    "command": [] for extract-load plugins (outside the schema): the command is then null and
+    is_command_list is true, so nothing fails and the case stays visible.
+-#}
+
+with contexts as (
+
+    select * from {{ ref('int_event_contexts') }}
+    where schema_vendor = 'com.meltano' and schema_name = 'plugins_context'
+
+),
+
+exploded as (
+
+    select
+        contexts.event_id,
+        contexts.context_index,
+        contexts.schema_version,
+        {{ telemetry_kpis.json_text('contexts.context_data', ['context_uuid']) }}
+            as plugins_context_uuid,
+        plugins_array.element_index as plugin_index,
+        plugins_array.element as plugin_json
+    from contexts
+    {{ telemetry_kpis.explode_json_array('contexts.context_data', 'plugins', 'plugins_array') }}
+
+),
+
+typed as (
+
+    select
+        event_id,
+        context_index,
+        plugin_index,
+        schema_version,
+        plugins_context_uuid,
+        {{ telemetry_kpis.json_text('plugin_json', ['category']) }} as plugin_category,
+        {{ telemetry_kpis.json_text('plugin_json', ['name_hash']) }} as plugin_name_hash,
+        {{ telemetry_kpis.json_text('plugin_json', ['namespace_hash']) }}
+            as plugin_namespace_hash,
+        {{ telemetry_kpis.json_text('plugin_json', ['executable_hash']) }}
+            as plugin_executable_hash,
+        {{ telemetry_kpis.json_text('plugin_json', ['variant_name_hash']) }}
+            as plugin_variant_name_hash,
+        {{ telemetry_kpis.json_text('plugin_json', ['parent_name_hash']) }}
+            as plugin_parent_name_hash,
+        {{ telemetry_kpis.json_text('plugin_json', ['pip_url_hash']) }} as plugin_pip_url_hash,
+        {{ telemetry_kpis.json_text('plugin_json', ['plugin_lock_hash']) }}
+            as plugin_lock_hash,
+        {{ telemetry_kpis.json_text('plugin_json', ['command']) }} as command_text,
+        {{ telemetry_kpis.json_is_array('plugin_json', ['command']) }} as is_command_list
+    from exploded
+
+),
+
+final as (
+
+    select
+        event_id,
+        context_index,
+        plugin_index,
+        schema_version,
+        plugins_context_uuid,
+        plugin_category,
+        plugin_name_hash,
+        plugin_namespace_hash,
+        plugin_executable_hash,
+        plugin_variant_name_hash,
+        plugin_parent_name_hash,
+        plugin_pip_url_hash,
+        plugin_lock_hash,
+        case when not is_command_list then command_text end as plugin_command,
+        is_command_list
+    from typed
+
+)
+
+select * from final

@@ -1,0 +1,63 @@
+{{ config(materialized='table') }}
+
+{#- project_context, any version, fields by name: one row per event (its first one). -#}
+
+with contexts as (
+
+    select * from {{ ref('int_event_contexts') }}
+    where schema_vendor = 'com.meltano' and schema_name = 'project_context'
+
+),
+
+ranked as (
+
+    select
+        *,
+        row_number() over (partition by event_id order by context_index) as context_rank
+    from contexts
+
+),
+
+typed as (
+
+    select
+        event_id,
+        context_index,
+        schema_version,
+        {{ telemetry_kpis.json_text('context_data', ['context_uuid']) }} as context_uuid,
+        {{ telemetry_kpis.json_text('context_data', ['project_uuid']) }} as project_uuid,
+        {{ telemetry_kpis.json_text('context_data', ['project_uuid_source']) }}
+            as project_uuid_source,
+        {{ telemetry_kpis.json_text('context_data', ['client_uuid']) }} as client_uuid,
+        {{ telemetry_kpis.json_text('context_data', ['environment_name_hash']) }}
+            as environment_name_hash,
+        {{ telemetry_kpis.json_text('context_data', ['send_anonymous_usage_stats']) }}
+            as send_anonymous_usage_stats_text,
+        {{ telemetry_kpis.json_text('context_data', ['send_anonymous_usage_stats_source']) }}
+            as send_anonymous_usage_stats_source
+    from ranked
+    where context_rank = 1
+
+),
+
+final as (
+
+    select
+        event_id,
+        context_index,
+        schema_version,
+        context_uuid,
+        project_uuid,
+        project_uuid_source,
+        client_uuid,
+        environment_name_hash,
+        case send_anonymous_usage_stats_text
+            when 'true' then true
+            when 'false' then false
+        end as send_anonymous_usage_stats,
+        send_anonymous_usage_stats_source
+    from typed
+
+)
+
+select * from final

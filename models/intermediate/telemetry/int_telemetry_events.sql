@@ -1,0 +1,151 @@
+{{ config(materialized='table') }}
+
+{#-
+    One row per usable event, attributed to its project and to its CLI process:
+    execution_id = project_context.context_uuid (pure legacy struct events: their event_id),
+    project_id = project_context.project_uuid (pure legacy: se_label). Also carries the
+    per-event facts int_cli_executions aggregates, so that model reads small columns only.
+-#}
+
+with events as (
+
+    select * from {{ ref('stg_snowplow__events') }}
+
+),
+
+project_contexts as (
+
+    select * from {{ ref('int_project_contexts') }}
+
+),
+
+environment_contexts as (
+
+    select * from {{ ref('int_environment_contexts') }}
+
+),
+
+cli_events as (
+
+    select * from {{ ref('int_cli_events') }}
+
+),
+
+block_events as (
+
+    select * from {{ ref('int_block_events') }}
+
+),
+
+exit_events as (
+
+    select * from {{ ref('int_exit_events') }}
+
+),
+
+state_changes as (
+
+    select
+        event_id,
+        {{ telemetry_kpis.json_text('event_data', ['setting_name']) }} as setting_name
+    from events
+    where event_type = 'unstruct' and event_schema_name = 'telemetry_state_change_event'
+
+),
+
+legacy_events as (
+
+    select * from {{ ref('int_legacy_struct_events') }}
+
+),
+
+joined as (
+
+    select
+        events.event_id,
+        events.event_type,
+        events.event_schema_name,
+        events.event_schema_version,
+        events.event_at,
+        events.event_date,
+        events.uploaded_at,
+        events.ip_hash,
+        events.se_action,
+        events.se_label,
+        project_contexts.context_uuid as project_context_uuid,
+        project_contexts.project_uuid,
+        project_contexts.project_uuid_source,
+        project_contexts.client_uuid,
+        project_contexts.environment_name_hash,
+        project_contexts.send_anonymous_usage_stats,
+        environment_contexts.context_uuid as environment_context_uuid,
+        environment_contexts.parent_context_uuid,
+        environment_contexts.meltano_version,
+        environment_contexts.python_version,
+        environment_contexts.is_ci_environment,
+        cli_events.cli_event,
+        block_events.block_type,
+        block_events.block_event,
+        exit_events.exit_code,
+        state_changes.setting_name,
+        legacy_events.legacy_command,
+        coalesce(legacy_events.is_pure_legacy, false) as is_pure_legacy
+    from events
+    left join project_contexts on events.event_id = project_contexts.event_id
+    left join environment_contexts on events.event_id = environment_contexts.event_id
+    left join cli_events on events.event_id = cli_events.event_id
+    left join block_events on events.event_id = block_events.event_id
+    left join exit_events on events.event_id = exit_events.event_id
+    left join state_changes on events.event_id = state_changes.event_id
+    left join legacy_events on events.event_id = legacy_events.event_id
+
+),
+
+final as (
+
+    select
+        event_id,
+        case
+            when is_pure_legacy then event_id
+            else project_context_uuid
+        end as execution_id,
+        case
+            when is_pure_legacy then se_label
+            else project_uuid
+        end as project_id,
+        event_at,
+        event_date,
+        uploaded_at,
+        ip_hash,
+        case
+            when event_type = 'struct' then 'legacy_struct'
+            else event_schema_name
+        end as event_kind,
+        case
+            when event_type = 'struct' then se_action
+            when event_schema_name = 'cli_event' then cli_event
+            when event_schema_name = 'block_event' then block_event
+            when event_schema_name = 'exit_event' then cast(exit_code as {{ dbt.type_string() }})
+            when event_schema_name = 'telemetry_state_change_event' then setting_name
+        end as event_action,
+        event_schema_name != 'telemetry_state_change_event'
+        or event_schema_name is null as is_execution_event,
+        is_pure_legacy as is_legacy_struct,
+        event_schema_version,
+        project_uuid_source,
+        client_uuid as client_id,
+        environment_name_hash,
+        send_anonymous_usage_stats,
+        environment_context_uuid,
+        parent_context_uuid,
+        meltano_version,
+        python_version,
+        is_ci_environment,
+        block_type,
+        exit_code,
+        legacy_command
+    from joined
+
+)
+
+select * from final

@@ -1,0 +1,41 @@
+{{ config(materialized='table') }}
+
+{#-
+    One row per telemetry_state_change_event (e.g. opting out: setting_name =
+    send_anonymous_usage_stats, changed_to = 'false'). Not executions: the CLI sends it at the
+    start of the next command, with only the environment and project contexts. Boolean values
+    are the text 'true'/'false' on every engine.
+-#}
+
+with events as (
+
+    select * from {{ ref('stg_snowplow__events') }}
+    where event_type = 'unstruct' and event_schema_name = 'telemetry_state_change_event'
+
+),
+
+project_contexts as (
+
+    select * from {{ ref('int_project_contexts') }}
+
+),
+
+final as (
+
+    select
+        events.event_id,
+        project_contexts.context_uuid as execution_id,
+        project_contexts.project_uuid as project_id,
+        events.event_at,
+        events.event_date,
+        events.uploaded_at,
+        events.event_schema_version as schema_version,
+        {{ telemetry_kpis.json_text('events.event_data', ['setting_name']) }} as setting_name,
+        {{ telemetry_kpis.json_text('events.event_data', ['changed_from']) }} as changed_from,
+        {{ telemetry_kpis.json_text('events.event_data', ['changed_to']) }} as changed_to
+    from events
+    left join project_contexts on events.event_id = project_contexts.event_id
+
+)
+
+select * from final
