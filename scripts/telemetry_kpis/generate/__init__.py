@@ -1,0 +1,1 @@
+"""`kpis generate`: synthetic Meltano CLI telemetry."""
