@@ -209,22 +209,29 @@ def derived_uuid(project_id: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
+_SEC_CACHE: dict[int, str] = {}
 _DAY_CACHE: dict[int, str] = {}
 
 
 def ts(ms: int) -> str:
     """'YYYY-MM-DD HH:MM:SS.mmm' (UTC) for epoch milliseconds."""
-    day, rem = divmod(ms, DAY_MS)
-    d = _DAY_CACHE.get(day)
-    if d is None:
+    sec, milli = divmod(ms, 1000)
+    prefix = _SEC_CACHE.get(sec)
+    if prefix is None:
         import datetime as _dt
 
-        d = (_dt.date(1970, 1, 1) + _dt.timedelta(days=day)).isoformat() + " "
-        _DAY_CACHE[day] = d
-    s, milli = divmod(rem, 1000)
-    h, s = divmod(s, 3600)
-    m, s = divmod(s, 60)
-    return "%s%02d:%02d:%02d.%03d" % (d, h, m, s, milli)  # noqa: UP031
+        if len(_SEC_CACHE) > 500_000:
+            _SEC_CACHE.clear()
+        day, rem = divmod(sec, 86_400)
+        day_text = _DAY_CACHE.get(day)
+        if day_text is None:
+            day_text = _DAY_CACHE[day] = (
+                _dt.date(1970, 1, 1) + _dt.timedelta(days=day)
+            ).isoformat()
+        hour, rem = divmod(rem, 3600)
+        prefix = f"{day_text} {hour:02d}:{rem // 60:02d}:{rem % 60:02d}"
+        _SEC_CACHE[sec] = prefix
+    return f"{prefix}.{milli:03d}"
 
 
 def iso(ms: int, micro: int = 0) -> str:
@@ -371,6 +378,8 @@ class Project:
     project_ids: list[str] = field(default_factory=list)
     executions: int = 0
     nrng: random.Random | None = None
+    env_tpl: str | None = None
+    cli_cache: dict = field(default_factory=dict)
 
 
 class Generator:
@@ -391,6 +400,8 @@ class Generator:
         self.line_base = 0
         self._plugin_json: dict[tuple, str] = {}
         self._static: dict[tuple, str] = {}
+        self._exc_tpl: dict = {}
+        self._unstruct: dict[str, str] = {}
         exc = EXCEPTIONS
         self.exc_json = {k: dumps(v) for k, v in exc.items()}
 
@@ -482,6 +493,16 @@ class Generator:
 
     # ---- contexts -------------------------------------------------------------------------
     def env_context(self, p: Project, ctx_uuid: str, parent: str | None, t0: int) -> str:
+        tpl = p.env_tpl
+        if tpl is None:
+            tpl = p.env_tpl = self._env_context(p, "@CU@", "@PA@", -1)
+        return (
+            tpl.replace("@CU@", ctx_uuid)
+            .replace('"@PA@"', "null" if parent is None else f'"{parent}"')
+            .replace("@T0@", iso(t0))
+        )
+
+    def _env_context(self, p: Project, ctx_uuid: str, parent: str | None, t0: int) -> str:
         ver = FAMILY[p.family][0]
         sysn = p.system
         d: dict = {"context_uuid": ctx_uuid}
@@ -506,7 +527,7 @@ class Generator:
             num_cpu_cores=4,
             num_cpu_cores_available=4,
             process_hierarchy=[
-                {"process_name_hash": sha("meltano"), "process_creation_timestamp": iso(t0)},
+                {"process_name_hash": sha("meltano"), "process_creation_timestamp": "@T0@"},
                 {
                     "process_name_hash": sha("bash" if not p.ci else "runner"),
                     "process_creation_timestamp": iso(p.shell_ms),
@@ -618,11 +639,17 @@ class Generator:
         )
 
     def exception_context(self, p: Project, ms: int, key: str | None) -> str:
+        tpl = self._exc_tpl.get(key)
+        if tpl is None:
+            tpl = self._exc_tpl[key] = self._exception_context("@U@", key).split("@U@")
+        return tpl[0] + self.new_id(p, ms) + tpl[1]
+
+    def _exception_context(self, ctx_uuid: str, key: str | None) -> str:
         exc = "null" if key is None else self.exc_json[key]
         return sd(
             "exception_context",
             "1-0-0",
-            '{"context_uuid":"%s","exception":%s}' % (self.new_id(p, ms), exc),  # noqa: UP031
+            '{"context_uuid":"%s","exception":%s}' % (ctx_uuid, exc),  # noqa: UP031
         )
 
     # ---- emitting -------------------------------------------------------------------------
@@ -675,8 +702,14 @@ class Generator:
         env_ctx = self.env_context(p, env_uuid, parent_env, t0)
         proj_ctx = self.project_context(p, proj_uuid, env_hash, project_id, source)
         usage = outcome == "usage"
-        cli = self.cli_contexts(p, command, sub, base_opts, sub_opts, only_group=usage)
-        head = enc(CONTEXTS_HEAD + env_ctx + "," + proj_ctx + "," + ",".join(cli))
+        cache_key = (command, sub, usage, blocks_hash) if opts is None else None
+        cli_text = p.cli_cache.get(cache_key) if cache_key else None
+        if cli_text is None:
+            cli = self.cli_contexts(p, command, sub, base_opts, sub_opts, only_group=usage)
+            cli_text = enc("," + ",".join(cli))
+            if cache_key:
+                p.cli_cache[cache_key] = cli_text
+        head = enc(CONTEXTS_HEAD + env_ctx + "," + proj_ctx) + cli_text
         ver_ev = FAMILY[fam][3]
         ver_exit = FAMILY[fam][4]
         end = t0 + duration_ms
@@ -801,6 +834,16 @@ class Generator:
         network_userid = uuid4(rng)
         tracker = TRACKER[fam]
         legacy_struct = fam in ("v20", "v22")
+        ucache = self._unstruct
+
+        def unstruct_enc(text: str) -> str:
+            out = ucache.get(text)
+            if out is None:
+                out = enc(UNSTRUCT_HEAD + text + "}")
+                if '"exit_code"' not in text:
+                    ucache[text] = out
+            return out
+
         for off, unstruct, extra, name, ver in seq:
             if name == "telemetry_state_change_event":
                 ctx = self._state_change_ctx + "]}"
@@ -818,7 +861,7 @@ class Generator:
                 None,
                 None,
                 None,
-                enc(UNSTRUCT_HEAD + unstruct + "}"),
+                unstruct_enc(unstruct),
                 "com.meltano",
                 name,
                 ver,
