@@ -1,0 +1,1068 @@
+"""``kpis load``: load Snowplow enriched events from files into the raw tables of the warehouse.
+
+Files are JSON lines (one enriched event per line, keyed by the atomic column names) or
+Snowplow enriched TSV (the 131 fields in their standard order, no header), optionally gzipped.
+Every file is loaded in one transaction together with its rejected lines and its row in
+``raw.load_log``; a file whose SHA-256 is already in the log is skipped unless ``reload``.
+
+How the work is split, for speed: Python only reads the file in large blocks, splits it into
+lines and numbers them; DuckDB (the target itself, or an in-memory DuckDB when loading into
+PostgreSQL) validates and parses each batch of lines with its vectorised JSON/string functions.
+Rows reach DuckDB with ``INSERT ... SELECT`` and PostgreSQL with ``COPY ... FROM STDIN`` of a
+CSV that DuckDB writes. The same DuckDB SQL classifies and parses the lines for both targets,
+so a file gives the same rows, the same rejects and the same reasons on either warehouse.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import sys
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from telemetry_kpis.atomic import (
+    ATOMIC_COLUMNS,
+    RAW_COLUMNS,
+    RAW_EVENTS_TABLE,
+    RAW_LOAD_LOG_TABLE,
+    RAW_REJECTED_TABLE,
+    RAW_SCHEMA,
+    RAW_TEXT_COLUMNS,
+)
+from telemetry_kpis.errors import UserError, WarehouseUnavailable
+from telemetry_kpis.settings import CONFIGURE_HINT, Settings
+
+if TYPE_CHECKING:
+    import duckdb
+    import psycopg
+
+HELP = "load Snowplow enriched events (JSON lines or TSV, optionally .gz) into raw tables"
+DESCRIPTION = """\
+Load Snowplow enriched events into raw.snowplow_events on the warehouse chosen by DBT_TARGET
+(creating the schema `raw` and its tables, and for DuckDB the file and its folder, if missing).
+
+formats (by extension, or forced with --format; gzip is detected from the file's bytes):
+  .jsonl .ndjson .json [.gz]  JSON lines: one object per line keyed by the Snowplow atomic
+                              column names. Missing keys are null, unknown keys are ignored.
+                              Non-string values are stored as their JSON text (objects and
+                              arrays as compact JSON; e.g. contexts given as an object).
+  .tsv .txt [.gz]             Snowplow enriched TSV: exactly the 131 tab-separated fields in
+                              the standard order, no header; an empty field is null; a
+                              trailing carriage return is ignored.
+
+uploaded_at (when the row reached the warehouse; the incremental cursor of the dbt models):
+  the row's own `uploaded_at` (JSON lines) when present, else --uploaded-at, else the time
+  this load started (UTC). Timestamps with an offset are converted to UTC; without one they
+  are read as UTC.
+
+bad lines never stop a load: a line that is not valid UTF-8, not valid JSON, not a JSON
+object, has the wrong number of TSV fields, holds a NUL character, has an unreadable
+uploaded_at or is longer than 64 MiB goes to raw.snowplow_events_rejected (file, 1-based
+line number, reason, the line) and is counted in the summary. Blank lines are ignored.
+
+each file is loaded atomically: its rows, its rejects and its row in raw.load_log (name,
+path, SHA-256 of the file's bytes, counts) are committed together, so an interrupted load
+never leaves half a file. A file whose SHA-256 is already in raw.load_log is skipped
+("already loaded"), whatever its name; --reload loads it again (its rows are then present
+twice; staging deduplicates events by event_id).
+
+warehouse (environment variables):
+  DBT_TARGET          duckdb (default) or postgres
+  KPIS_DUCKDB_PATH    DuckDB file (default ./telemetry_kpis.duckdb)
+  KPIS_PG_HOST, KPIS_PG_PORT, KPIS_PG_USER, KPIS_PG_PASSWORD, KPIS_PG_DATABASE
+
+exit status: 0 when every file was loaded or skipped (rejected lines are reported, not an
+error); 2 for a missing file, a bad option or an unreachable warehouse.
+
+examples:
+  kpis load data/events.jsonl.gz
+  kpis load exports/*.tsv.gz --uploaded-at 2026-10-01T00:00:00Z
+  kpis load data/ --reload --no-progress
+"""
+
+#: File-name suffixes (before an optional ``.gz``) and the format they mean.
+FORMAT_SUFFIXES: dict[str, str] = {
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".json": "jsonl",
+    ".tsv": "tsv",
+    ".txt": "tsv",
+}
+FORMATS = ("jsonl", "tsv")
+
+#: Lines per batch, and bytes per batch: whichever is reached first (memory stays flat).
+BATCH_ROWS = 20_000
+BATCH_BYTES = 48 * 1024 * 1024
+#: Bytes read from the (decompressed) file at a time.
+READ_BLOCK = 8 * 1024 * 1024
+#: A longer line is rejected (``line_too_long``) and only its start is kept.
+MAX_LINE_BYTES = 64 * 1024 * 1024
+REJECT_KEEP_CHARS = 100_000
+#: How many rejected lines the summary names per file.
+REJECT_SAMPLES = 5
+
+TSV_FIELD_COUNT = len(ATOMIC_COLUMNS)
+
+EVENTS = f"{RAW_SCHEMA}.{RAW_EVENTS_TABLE}"
+REJECTED = f"{RAW_SCHEMA}.{RAW_REJECTED_TABLE}"
+LOAD_LOG = f"{RAW_SCHEMA}.{RAW_LOAD_LOG_TABLE}"
+
+REJECTED_COLUMNS = ("source_file", "line_number", "reason", "raw_line", "rejected_at")
+LOAD_LOG_COLUMNS = (
+    "file_name",
+    "file_path",
+    "checksum_sha256",
+    "rows_loaded",
+    "rows_rejected",
+    "loaded_at",
+    "uploaded_at",
+)
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def _ddl() -> list[str]:
+    event_columns = [f"{_quote(c)} text" for c in RAW_TEXT_COLUMNS] + [
+        "uploaded_at timestamp",
+        "_source_file text",
+        "_source_line bigint",
+    ]
+    return [
+        f"create schema if not exists {RAW_SCHEMA}",
+        f"create table if not exists {EVENTS} (\n  " + ",\n  ".join(event_columns) + "\n)",
+        f"create table if not exists {REJECTED} (\n"
+        "  source_file text,\n  line_number bigint,\n  reason text,\n  raw_line text,\n"
+        "  rejected_at timestamp\n)",
+        f"create table if not exists {LOAD_LOG} (\n"
+        "  file_name text,\n  file_path text,\n  checksum_sha256 text,\n"
+        "  rows_loaded bigint,\n  rows_rejected bigint,\n  loaded_at timestamp,\n"
+        "  uploaded_at timestamp\n)",
+    ]
+
+
+EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
+    RAW_EVENTS_TABLE: RAW_COLUMNS,
+    RAW_REJECTED_TABLE: REJECTED_COLUMNS,
+    RAW_LOAD_LOG_TABLE: LOAD_LOG_COLUMNS,
+}
+
+# --- parsing SQL (DuckDB) -----------------------------------------------------------------
+# A batch arrives as the DataFrame ``load_batch_frame(line_no, line, pre_reason)``;
+# ``pre_reason`` is set by Python for lines it already rejected (bad UTF-8, too long). The
+# STAGE query parses every line once into the temp table
+# ``load_batch(line_no, payload, reason, raw_line)``: ``reason`` is null for a good line, and
+# ``raw_line`` is kept for rejected lines only. EVENTS and REJECTS then read that table, so
+# every line is either loaded or rejected, never both and never neither.
+# ``load_params(source_file, default_uploaded_at, rejected_at)`` holds one row per file.
+
+#: DuckDB's ``from_json`` target type: every atomic column (and uploaded_at) as VARCHAR. A
+#: non-string JSON value becomes its JSON text (objects and arrays compact); a missing key null.
+_JSON_STRUCT = (
+    "{" + ", ".join(f'"{c}": "VARCHAR"' for c in (*RAW_TEXT_COLUMNS, "uploaded_at")) + "}"
+)
+#: JSON whitespace that may precede the opening brace of an object.
+_JSON_SPACE = "chr(32) || chr(9) || chr(13) || chr(10)"
+
+_FRAME = """
+    select
+        cast(line_no as bigint) as line_no,
+        cast(line as varchar) as line,
+        cast(pre_reason as varchar) as pre_reason
+    from load_batch_frame
+"""
+
+_JSONL_STAGE = f"""
+with frame as ({_FRAME}),
+parsed as (
+    select
+        line_no,
+        line,
+        pre_reason,
+        case
+            when pre_reason is null and not contains(line, chr(0))
+                then try(from_json(line, '{_JSON_STRUCT}'))
+        end as payload
+    from frame
+),
+classified as (
+    select
+        line_no,
+        line,
+        payload,
+        case
+            when pre_reason is not null then pre_reason
+            when contains(line, chr(0)) then 'nul_character'
+            when payload is null and not json_valid(line) then 'invalid_json'
+            when not starts_with(ltrim(line, {_JSON_SPACE}), '{{') then 'not_an_object'
+            when contains(line, '\\u0000') then 'nul_character'
+            when payload.uploaded_at is not null
+                and try_cast(payload.uploaded_at as timestamptz) is null
+                then 'invalid_uploaded_at'
+        end as reason
+    from parsed
+)
+select
+    line_no,
+    case when reason is null then payload end as payload,
+    reason,
+    case when reason is not null then replace(line, chr(0), chr(65533)) end as raw_line
+from classified
+"""
+
+_JSONL_EVENTS = f"""
+select
+    {", ".join(f"b.payload.{_quote(c)}" for c in RAW_TEXT_COLUMNS)},
+    coalesce(
+        cast(cast(b.payload.uploaded_at as timestamptz) as timestamp), p.default_uploaded_at
+    ),
+    p.source_file,
+    b.line_no
+from load_batch as b cross join load_params as p
+where b.reason is null
+"""
+
+_TSV_STAGE = f"""
+with frame as ({_FRAME}),
+split as (
+    select
+        line_no,
+        line,
+        pre_reason,
+        case when pre_reason is null then string_split(line, chr(9)) end as payload
+    from frame
+),
+classified as (
+    select
+        line_no,
+        line,
+        payload,
+        case
+            when pre_reason is not null then pre_reason
+            when len(payload) <> {TSV_FIELD_COUNT} then 'wrong_field_count'
+            when contains(line, chr(0)) then 'nul_character'
+        end as reason
+    from split
+)
+select
+    line_no,
+    case when reason is null then payload end as payload,
+    reason,
+    case when reason is not null then replace(line, chr(0), chr(65533)) end as raw_line
+from classified
+"""
+
+_TSV_EVENTS = f"""
+select
+    {", ".join(f"nullif(b.payload[{i}], '')" for i in range(1, TSV_FIELD_COUNT + 1))},
+    {", ".join("null" for _ in RAW_TEXT_COLUMNS[TSV_FIELD_COUNT:])},
+    p.default_uploaded_at,
+    p.source_file,
+    b.line_no
+from load_batch as b cross join load_params as p
+where b.reason is null
+"""
+
+_REJECTS = """
+select p.source_file, b.line_no, b.reason, b.raw_line, p.rejected_at
+from load_batch as b cross join load_params as p
+where b.reason is not null
+"""
+
+#: format -> (stage query, events query)
+PARSE_SQL = {"jsonl": (_JSONL_STAGE, _JSONL_EVENTS), "tsv": (_TSV_STAGE, _TSV_EVENTS)}
+
+
+# --- results --------------------------------------------------------------------------------
+@dataclass
+class FileResult:
+    """What happened to one file."""
+
+    path: Path
+    file_name: str
+    format: str
+    checksum_sha256: str
+    status: str = "loaded"  # "loaded" or "skipped" (already loaded)
+    rows_loaded: int = 0
+    rows_rejected: int = 0
+    #: reason -> count of rejected lines
+    reject_reasons: dict[str, int] = field(default_factory=dict)
+    #: the first rejected lines: (1-based line number, reason)
+    reject_samples: list[tuple[int, str]] = field(default_factory=list)
+    bytes_read: int = 0
+    seconds: float = 0.0
+    #: for a skipped file: the name it was loaded under and when
+    previous_file_name: str | None = None
+    previous_loaded_at: datetime | None = None
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_loaded / self.seconds if self.seconds > 0 else 0.0
+
+    def describe(self) -> str:
+        if self.status == "skipped":
+            when = (
+                f" at {self.previous_loaded_at:%Y-%m-%d %H:%M:%S} UTC"
+                if self.previous_loaded_at
+                else ""
+            )
+            return (
+                f"{self.file_name}: skipped, already loaded (sha256 {self.checksum_sha256[:12]}, "
+                f"as {self.previous_file_name}{when}); use --reload to load it again"
+            )
+        text = (
+            f"{self.file_name}: loaded {self.rows_loaded:,} rows, rejected {self.rows_rejected:,}"
+        )
+        if self.reject_samples:
+            shown = ", ".join(f"line {n}: {reason}" for n, reason in self.reject_samples)
+            more = self.rows_rejected - len(self.reject_samples)
+            text += f" ({shown}{f', and {more:,} more' if more > 0 else ''})"
+        text += (
+            f" [{self.format}, {self.bytes_read / 1e6:,.1f} MB in {self.seconds:.1f} s, "
+            f"{self.rows_per_second:,.0f} rows/s]"
+        )
+        return text
+
+
+@dataclass
+class LoadSummary:
+    """The result of :func:`load_files`: one :class:`FileResult` per path, in order."""
+
+    target: str
+    uploaded_at: datetime
+    files: list[FileResult] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def rows_loaded(self) -> int:
+        return sum(f.rows_loaded for f in self.files)
+
+    @property
+    def rows_rejected(self) -> int:
+        return sum(f.rows_rejected for f in self.files)
+
+    @property
+    def files_loaded(self) -> int:
+        return sum(1 for f in self.files if f.status == "loaded")
+
+    @property
+    def files_skipped(self) -> int:
+        return sum(1 for f in self.files if f.status == "skipped")
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows_loaded / self.seconds if self.seconds > 0 else 0.0
+
+    def lines(self) -> list[str]:
+        out = [f.describe() for f in self.files]
+        out.append(
+            f"total: {self.rows_loaded:,} rows loaded, {self.rows_rejected:,} rejected, "
+            f"{self.files_loaded} file(s) loaded, {self.files_skipped} skipped, "
+            f"in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s) into {self.target}"
+        )
+        return out
+
+
+# --- helpers ----------------------------------------------------------------------------------
+def parse_timestamp(text: str) -> datetime:
+    """An ISO 8601 timestamp as naive UTC (an offset is applied; none means UTC)."""
+    value = text.strip()
+    if value.endswith(("Z", "z")):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise UserError(
+            f"--uploaded-at {text!r} is not an ISO 8601 timestamp "
+            "(e.g. 2026-10-01 or 2026-10-01T12:00:00Z)"
+        ) from None
+    return _naive_utc(parsed)
+
+
+def _naive_utc(value: datetime) -> datetime:
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def detect_format(path: Path, override: str | None = None) -> str:
+    """``jsonl`` or ``tsv``: the override, else the file's extension (before ``.gz``)."""
+    if override:
+        if override not in FORMATS:
+            raise UserError(f"unknown format {override!r} (expected jsonl or tsv)")
+        return override
+    suffixes = [s.lower() for s in path.suffixes]
+    if suffixes and suffixes[-1] == ".gz":
+        suffixes.pop()
+    if suffixes and suffixes[-1] in FORMAT_SUFFIXES:
+        return FORMAT_SUFFIXES[suffixes[-1]]
+    raise UserError(
+        f"cannot tell the format of {path} from its name (expected .jsonl, .ndjson, .json, "
+        ".tsv or .txt, optionally .gz): use --format jsonl or --format tsv"
+    )
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(2) == b"\x1f\x8b"
+
+
+def sha256_file(path: Path, progress: Any = None) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while block := handle.read(4 * 1024 * 1024):
+            digest.update(block)
+            if progress is not None:
+                progress.update(len(block))
+    return digest.hexdigest()
+
+
+def expand_paths(paths: Sequence[Path | str]) -> list[Path]:
+    """Files to load: each path as given, or a folder's recognised files (sorted).
+
+    A missing path is a :class:`UserError` naming it (checked before anything is loaded).
+    """
+    files: list[Path] = []
+    missing = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.is_file() and _known_suffix(p) and not p.name.startswith(".")
+            )
+            if not found:
+                raise UserError(f"folder {path} has no .jsonl/.ndjson/.json/.tsv/.txt(.gz) files")
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(str(path))
+    if missing:
+        raise UserError(f"no such file: {', '.join(missing)}")
+    return files
+
+
+def _known_suffix(path: Path) -> bool:
+    try:
+        detect_format(path)
+    except UserError:
+        return False
+    return True
+
+
+@dataclass
+class _Batch:
+    line_numbers: list[int] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    pre_reasons: list[str | None] = field(default_factory=list)
+    size: int = 0
+    has_pre_reason: bool = False
+
+    def add(self, number: int, line: str, pre_reason: str | None = None) -> None:
+        self.line_numbers.append(number)
+        self.lines.append(line)
+        self.pre_reasons.append(pre_reason)
+        self.size += len(line)
+        if pre_reason is not None:
+            self.has_pre_reason = True
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+    def frame(self) -> Any:
+        """The batch as a DataFrame (line_no, line, pre_reason) for DuckDB to scan."""
+        import numpy as np
+        import pandas as pd
+
+        lines = np.empty(len(self.lines), dtype=object)
+        lines[:] = self.lines
+        reasons = np.empty(len(self.lines), dtype=object)
+        if self.has_pre_reason:
+            reasons[:] = self.pre_reasons
+        return pd.DataFrame(
+            {
+                "line_no": np.asarray(self.line_numbers, dtype=np.int64),
+                "line": pd.Series(lines, dtype=object, copy=False),
+                "pre_reason": pd.Series(reasons, dtype=object, copy=False),
+            },
+            copy=False,
+        )
+
+
+def _blocks(path: Path, on_bytes: Any = None) -> Iterator[tuple[str, bytes]]:
+    """Blocks of complete lines of a (maybe gzipped) file.
+
+    Yields ``("lines", data)`` where ``data`` holds whole lines joined by ``\n`` (without the
+    last newline), or ``("long", start)`` for a line longer than MAX_LINE_BYTES (only its start
+    is kept). ``on_bytes(n)`` is told how many file bytes were consumed (compressed ones for a
+    gzip file), for a progress bar.
+    """
+    import gzip
+
+    with path.open("rb") as raw:
+        stream: Any = gzip.GzipFile(fileobj=raw, mode="rb") if _is_gzip(path) else raw
+        position = 0
+        rest = b""
+        skipping: bytes | None = None  # start of a too-long line being skipped
+        first = True
+        while True:
+            try:
+                block = stream.read(READ_BLOCK)
+            except (OSError, EOFError) as exc:  # corrupt or truncated gzip
+                raise UserError(f"cannot read {path}: {_first_line(exc)}") from None
+            if on_bytes is not None:
+                now = raw.tell()
+                on_bytes(now - position)
+                position = now
+            if not block:
+                break
+            if first:
+                first = False
+                if block.startswith(b"\xef\xbb\xbf"):  # UTF-8 byte order mark
+                    block = block[3:]
+            if skipping is not None:
+                newline = block.find(b"\n")
+                if newline < 0:
+                    continue
+                yield "long", skipping
+                skipping = None
+                block = block[newline + 1 :]
+            cut = block.rfind(b"\n")
+            if cut < 0:
+                rest += block
+            else:
+                yield "lines", rest + block[:cut]
+                rest = block[cut + 1 :]
+            if len(rest) > MAX_LINE_BYTES:
+                skipping, rest = rest[:REJECT_KEEP_CHARS], b""
+        if skipping is not None:
+            yield "long", skipping
+        elif rest:
+            yield "lines", rest
+
+
+def _split_lines(data: bytes) -> tuple[list[str], list[str | None] | None]:
+    """Decoded lines of a block (a trailing carriage return dropped), and pre-reasons.
+
+    The reasons list is None when the whole block is valid UTF-8 (the fast, common case).
+    """
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        lines, reasons = [], []
+        for raw_line in data.split(b"\n"):
+            if raw_line.endswith(b"\r"):
+                raw_line = raw_line[:-1]
+            try:
+                lines.append(raw_line.decode("utf-8"))
+                reasons.append(None)
+            except UnicodeDecodeError:
+                lines.append(_decode_lenient(raw_line))
+                reasons.append("invalid_utf8")
+        return lines, reasons
+    if "\r" in text:
+        text = text.replace("\r\n", "\n")
+        if text.endswith("\r"):
+            text = text[:-1]
+    return text.split("\n"), None
+
+
+def read_batches(
+    path: Path, *, on_bytes: Any = None, batch_rows: int = BATCH_ROWS
+) -> Iterator[_Batch]:
+    """Numbered (1-based), decoded, non-blank lines of a file, in batches.
+
+    A batch holds at most ``batch_rows`` lines and about BATCH_BYTES characters. Lines that are
+    not UTF-8 (``invalid_utf8``) or too long (``line_too_long``) carry a pre-reason.
+    """
+    batch = _Batch()
+    number = 0
+    for kind, data in _blocks(path, on_bytes):
+        if kind == "long":
+            number += 1
+            batch.add(number, _decode_lenient(data), "line_too_long")
+            continue
+        lines, reasons = _split_lines(data)
+        for index, line in enumerate(lines):
+            number += 1
+            if line and not line.isspace():
+                batch.add(number, line, reasons[index] if reasons is not None else None)
+                if len(batch) >= batch_rows or batch.size >= BATCH_BYTES:
+                    yield batch
+                    batch = _Batch()
+    if len(batch):
+        yield batch
+
+
+def _decode_lenient(data: bytes) -> str:
+    return data.decode("utf-8", errors="replace")
+
+
+# --- warehouses -----------------------------------------------------------------------------
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _duckdb_connect(settings: Settings, *, path: Path | None = None) -> duckdb.DuckDBPyConnection:
+    import duckdb
+
+    if path is None:
+        connection = duckdb.connect(":memory:")
+    else:
+        if path.exists() and path.is_dir():
+            raise UserError(f"KPIS_DUCKDB_PATH={path} is a folder, not a DuckDB file")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise WarehouseUnavailable(
+                f"cannot create the folder of DuckDB file {path}: {_first_line(exc)}"
+            ) from None
+        try:
+            connection = duckdb.connect(str(path))
+        except duckdb.Error as exc:
+            raise WarehouseUnavailable(
+                f"cannot open DuckDB file {path}: {_first_line(exc)}"
+            ) from None
+    # Offsets in uploaded_at convert to UTC, and timestamps without one are read as UTC.
+    connection.execute("set session TimeZone = 'UTC'")
+    connection.execute("set enable_progress_bar = false")
+    # Lets DuckDB insert with all threads; rows keep _source_line, so order is not needed.
+    connection.execute("set preserve_insertion_order = false")
+    return connection
+
+
+def _pg_connect(settings: Settings) -> psycopg.Connection:
+    import psycopg
+
+    try:
+        return psycopg.connect(
+            host=settings.pg_host,
+            port=settings.pg_port,
+            user=settings.pg_user,
+            password=settings.pg_password or None,
+            dbname=settings.pg_database,
+            connect_timeout=5,
+            application_name="kpis load",
+        )
+    except psycopg.Error as exc:
+        raise WarehouseUnavailable(
+            f"cannot reach {settings.describe()}: {_first_line(exc)} ({CONFIGURE_HINT})"
+        ) from None
+
+
+def _check_layout(found: dict[str, list[str]]) -> None:
+    for table, expected in EXPECTED_COLUMNS.items():
+        columns = found.get(table, [])
+        missing = [c for c in expected if c not in columns]
+        if missing:
+            raise UserError(
+                f"{RAW_SCHEMA}.{table} exists but lacks column(s) {', '.join(missing[:5])}"
+                f"{' ...' if len(missing) > 5 else ''}: it was not created by kpis load; "
+                "rename or drop it"
+            )
+
+
+_LAYOUT_SQL = (
+    "select table_name, column_name from information_schema.columns "
+    "where table_schema = ? and table_name in (?, ?, ?) order by table_name, ordinal_position"
+)
+
+
+def _ensure_duckdb(connection: duckdb.DuckDBPyConnection) -> None:
+    for statement in _ddl():
+        connection.execute(statement)
+    found: dict[str, list[str]] = {}
+    rows = connection.execute(
+        _LAYOUT_SQL, [RAW_SCHEMA, RAW_EVENTS_TABLE, RAW_REJECTED_TABLE, RAW_LOAD_LOG_TABLE]
+    ).fetchall()
+    for table, column in rows:
+        found.setdefault(table, []).append(column)
+    _check_layout(found)
+
+
+def _ensure_pg(connection: psycopg.Connection) -> None:
+    with connection.transaction():
+        # Serialise concurrent first loads (CREATE ... IF NOT EXISTS can race).
+        connection.execute("select pg_advisory_xact_lock(hashtext('telemetry_kpis.load.ddl'))")
+        for statement in _ddl():
+            connection.execute(statement)
+        found: dict[str, list[str]] = {}
+        rows = connection.execute(
+            _LAYOUT_SQL.replace("?", "%s"),
+            [RAW_SCHEMA, RAW_EVENTS_TABLE, RAW_REJECTED_TABLE, RAW_LOAD_LOG_TABLE],
+        ).fetchall()
+        for table, column in rows:
+            found.setdefault(table, []).append(column)
+    _check_layout(found)
+
+
+def ensure_raw_tables(settings: Settings) -> None:
+    """Create schema ``raw`` and its three tables if missing (and the DuckDB file/folder)."""
+    if settings.target == "duckdb":
+        connection = _duckdb_connect(settings, path=settings.duckdb_path)
+        try:
+            _ensure_duckdb(connection)
+        finally:
+            connection.close()
+    else:
+        import psycopg
+
+        with _pg_connect(settings) as connection:
+            try:
+                _ensure_pg(connection)
+            except psycopg.Error as exc:
+                raise UserError(
+                    f"cannot create the raw tables on {settings.describe()}: {_first_line(exc)}"
+                ) from None
+
+
+class _Loader:
+    """Loads one file at a time into one target, inside one transaction per file.
+
+    ``self.duck`` is the DuckDB connection that parses the batches: the target itself for
+    DuckDB, an in-memory database for PostgreSQL.
+    """
+
+    duck: duckdb.DuckDBPyConnection
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def set_params(self, source_file: str, default_uploaded_at: datetime, now: datetime) -> None:
+        self.duck.execute(
+            "create or replace temp table load_params as select ?::varchar as source_file, "
+            "?::timestamp as default_uploaded_at, ?::timestamp as rejected_at",
+            [source_file, default_uploaded_at, now],
+        )
+
+    def stage(self, batch: _Batch, stage_sql: str) -> None:
+        """Parse a batch once into the temp table ``load_batch`` (all threads, no GIL)."""
+        self.duck.register("load_batch_frame", batch.frame())
+        try:
+            self.duck.execute(f"create or replace temp table load_batch as {stage_sql}")
+        finally:
+            self.duck.unregister("load_batch_frame")
+
+    def unstage(self) -> None:
+        self.duck.execute("drop table if exists load_batch")
+
+
+class _DuckDBLoader(_Loader):
+    def __init__(self, settings: Settings) -> None:
+        super().__init__(settings)
+        self.connection = _duckdb_connect(settings, path=settings.duckdb_path)
+        _ensure_duckdb(self.connection)
+        self.duck = self.connection
+
+    def close(self) -> None:
+        self.connection.close()
+
+    def begin(self) -> None:
+        self.connection.begin()
+
+    def commit(self) -> None:
+        self.connection.commit()
+
+    def rollback(self) -> None:
+        with contextlib.suppress(Exception):  # no transaction open
+            self.connection.rollback()
+
+    def previous_load(self, checksum: str) -> tuple[str, datetime] | None:
+        row = self.connection.execute(
+            f"select file_name, loaded_at from {LOAD_LOG} where checksum_sha256 = ? "
+            "order by loaded_at limit 1",
+            [checksum],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def insert_events(self, select_sql: str) -> int:
+        columns = ", ".join(_quote(c) for c in RAW_COLUMNS)
+        row = self.connection.execute(f"insert into {EVENTS} ({columns}) {select_sql}").fetchone()
+        return int(row[0]) if row else 0
+
+    def insert_rejects(self) -> list[tuple[int, str]]:
+        select_sql = _REJECTS
+        rows = self.connection.execute(
+            f"insert into {REJECTED} ({', '.join(REJECTED_COLUMNS)}) {select_sql} "
+            "returning line_number, reason"
+        ).fetchall()
+        return [(int(n), str(r)) for n, r in rows]
+
+    def log(self, values: list[Any]) -> None:
+        self.connection.execute(
+            f"insert into {LOAD_LOG} ({', '.join(LOAD_LOG_COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?)",
+            values,
+        )
+
+
+class _PostgresLoader(_Loader):
+    def __init__(self, settings: Settings) -> None:
+        import tempfile
+
+        super().__init__(settings)
+        self.pg = _pg_connect(settings)
+        try:
+            _ensure_pg(self.pg)
+        except Exception:
+            self.pg.close()
+            raise
+        self.duck = _duckdb_connect(settings)
+        self._tmp = tempfile.TemporaryDirectory(prefix="kpis-load-")
+        self._csv = Path(self._tmp.name) / "batch.csv"
+
+    def close(self) -> None:
+        self.duck.close()
+        self.pg.close()
+        self._tmp.cleanup()
+
+    def begin(self) -> None:
+        pass  # psycopg opens a transaction with the first statement (autocommit is off)
+
+    def commit(self) -> None:
+        self.pg.commit()
+
+    def rollback(self) -> None:
+        with contextlib.suppress(Exception):  # the error being handled matters more
+            self.pg.rollback()
+
+    def previous_load(self, checksum: str) -> tuple[str, datetime] | None:
+        # Two loads of the same file at once: the second waits, then sees the first's log row.
+        self.pg.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [checksum])
+        row = self.pg.execute(
+            f"select file_name, loaded_at from {LOAD_LOG} where checksum_sha256 = %s "
+            "order by loaded_at limit 1",
+            [checksum],
+        ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def _copy(self, table: str, columns: Sequence[str], select_sql: str) -> int:
+        """Stream the rows of a DuckDB query into a PostgreSQL table; the row count."""
+        self.duck.execute(f"copy ({select_sql}) to '{self._csv}' (format csv, header false)")
+        column_list = ", ".join(_quote(c) for c in columns)
+        with self.pg.cursor() as cursor:
+            with (
+                cursor.copy(f"copy {table} ({column_list}) from stdin (format csv)") as copy,
+                self._csv.open("rb") as handle,
+            ):
+                while block := handle.read(1024 * 1024):
+                    copy.write(block)
+            return cursor.rowcount
+
+    def insert_events(self, select_sql: str) -> int:
+        return self._copy(EVENTS, RAW_COLUMNS, select_sql)
+
+    def insert_rejects(self) -> list[tuple[int, str]]:
+        rows = self.duck.execute(
+            "select line_no, reason from load_batch where reason is not null"
+        ).fetchall()
+        if rows:
+            self._copy(REJECTED, REJECTED_COLUMNS, _REJECTS)
+        return [(int(n), str(r)) for n, r in rows]
+
+    def log(self, values: list[Any]) -> None:
+        self.pg.execute(
+            f"insert into {LOAD_LOG} ({', '.join(LOAD_LOG_COLUMNS)}) "
+            "values (%s, %s, %s, %s, %s, %s, %s)",
+            values,
+        )
+
+
+# --- loading --------------------------------------------------------------------------------
+def _utc_now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _database_errors() -> tuple[type[BaseException], ...]:
+    import duckdb
+    import psycopg
+
+    return (duckdb.Error, psycopg.Error)
+
+
+def _progress_bar(show: bool, total: int, desc: str) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc=desc,
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        disable=not show,
+        leave=False,
+        dynamic_ncols=True,
+    )
+
+
+def _load_one(
+    loader: _DuckDBLoader | _PostgresLoader,
+    path: Path,
+    file_format: str,
+    *,
+    reload: bool,
+    default_uploaded_at: datetime,
+    show_progress: bool,
+) -> FileResult:
+    size = path.stat().st_size
+    started = time.perf_counter()
+    with _progress_bar(
+        show_progress and size > 64 * 1024 * 1024, size, f"sha256 {path.name}"
+    ) as bar:
+        checksum = sha256_file(path, bar)
+    result = FileResult(
+        path=path,
+        file_name=path.name,
+        format=file_format,
+        checksum_sha256=checksum,
+        bytes_read=size,
+    )
+    stage_sql, events_sql = PARSE_SQL[file_format]
+    loader.begin()
+    try:
+        previous = None if reload else loader.previous_load(checksum)
+        if previous is not None:
+            loader.rollback()
+            result.status = "skipped"
+            result.previous_file_name, result.previous_loaded_at = previous
+            result.seconds = time.perf_counter() - started
+            return result
+        now = _utc_now()
+        loader.set_params(path.name, default_uploaded_at, now)
+        with _progress_bar(show_progress, size, path.name) as bar:
+            for batch in read_batches(path, on_bytes=bar.update):
+                loader.stage(batch, stage_sql)
+                try:
+                    result.rows_loaded += loader.insert_events(events_sql)
+                    rejects = sorted(loader.insert_rejects())
+                finally:
+                    loader.unstage()
+                for number, reason in rejects:
+                    result.rows_rejected += 1
+                    result.reject_reasons[reason] = result.reject_reasons.get(reason, 0) + 1
+                    if len(result.reject_samples) < REJECT_SAMPLES:
+                        result.reject_samples.append((number, reason))
+        loader.log(
+            [
+                path.name,
+                str(path.resolve()),
+                checksum,
+                result.rows_loaded,
+                result.rows_rejected,
+                _utc_now(),
+                default_uploaded_at,
+            ]
+        )
+        loader.commit()
+    except BaseException as exc:
+        loader.rollback()
+        if isinstance(exc, _database_errors()):
+            raise UserError(
+                f"loading {path} failed and was rolled back (nothing of it was kept): "
+                f"{_first_line(exc)}",
+                exit_code=1,
+            ) from None
+        raise
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def load_files(
+    settings: Settings,
+    paths: Sequence[Path],
+    *,
+    reload: bool = False,
+    uploaded_at: datetime | None = None,
+    progress: bool = True,
+    file_format: str | None = None,
+) -> LoadSummary:
+    """Load files into raw.snowplow_events of the target, one transaction per file.
+
+    ``paths`` may name folders (their .jsonl/.ndjson/.json/.tsv/.txt files, optionally .gz,
+    are loaded in name order). ``uploaded_at`` (naive = UTC) is used for rows that carry none;
+    by default the time the load started. ``file_format`` (``jsonl``/``tsv``) overrides the
+    extension. A file already in raw.load_log (same SHA-256) is skipped unless ``reload``.
+    ``progress`` shows a tqdm bar on stderr when stderr is a terminal.
+    """
+    files = expand_paths(paths)
+    formats = {path: detect_format(path, file_format) for path in files}
+    started = time.perf_counter()
+    default_uploaded_at = _naive_utc(uploaded_at) if uploaded_at else _utc_now()
+    summary = LoadSummary(target=settings.describe(), uploaded_at=default_uploaded_at)
+    show = bool(progress) and sys.stderr.isatty()
+    loader = _DuckDBLoader(settings) if settings.target == "duckdb" else _PostgresLoader(settings)
+    try:
+        for path in files:
+            summary.files.append(
+                _load_one(
+                    loader,
+                    path,
+                    formats[path],
+                    reload=reload,
+                    default_uploaded_at=default_uploaded_at,
+                    show_progress=show,
+                )
+            )
+    finally:
+        loader.close()
+    summary.seconds = time.perf_counter() - started
+    return summary
+
+
+# --- command --------------------------------------------------------------------------------
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="event files (.jsonl/.ndjson/.json/.tsv/.txt, optionally .gz) or folders of them",
+    )
+    parser.add_argument(
+        "--format",
+        dest="file_format",
+        choices=FORMATS,
+        help="read every file as this format instead of guessing from its extension",
+    )
+    parser.add_argument(
+        "--uploaded-at",
+        metavar="TIMESTAMP",
+        help="uploaded_at for rows that carry none (ISO 8601, UTC unless an offset is "
+        "given; default: when this load started)",
+    )
+    parser.add_argument(
+        "--reload",
+        action="store_true",
+        help="load files again even if raw.load_log already has their SHA-256",
+    )
+    parser.add_argument(
+        "--no-progress",
+        action="store_true",
+        help="no progress bar (it is only shown when stderr is a terminal anyway)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    uploaded_at = parse_timestamp(args.uploaded_at) if args.uploaded_at else None
+    settings = Settings.from_env()
+    summary = load_files(
+        settings,
+        args.paths,
+        reload=args.reload,
+        uploaded_at=uploaded_at,
+        progress=not args.no_progress,
+        file_format=args.file_format,
+    )
+    for line in summary.lines():
+        print(line)
+    return 0
