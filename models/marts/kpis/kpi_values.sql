@@ -1,0 +1,341 @@
+{#-
+    The publishing contract (metrics.md "Publishing contract"): one row per
+    (metric_name, grain, period_start) with period_end, value and is_complete
+    (period_end <= as-of date). Every series runs from the first event's period to the as-of
+    period with no gaps: counts are 0 where nothing happened; a rate without a denominator is
+    null (the row still exists).
+-#}
+with
+
+dates as (
+
+    select * from {{ ref('dim_dates') }}
+
+),
+
+as_of as (
+
+    select * from {{ ref('dim_as_of_date') }}
+
+),
+
+pipeline_runs as (
+
+    select * from {{ ref('fct_pipeline_runs') }}
+
+),
+
+projects as (
+
+    select * from {{ ref('dim_projects') }}
+
+),
+
+activity as (
+
+    select * from {{ ref('fct_project_activity_daily') }}
+
+),
+
+project_months as (
+
+    select * from {{ ref('fct_project_months') }}
+
+),
+
+events as (
+
+    select * from {{ ref('int_telemetry_events') }}
+
+),
+
+staged_events as (
+
+    select * from {{ ref('stg_snowplow__events') }}
+
+),
+
+duplicates as (
+
+    select * from {{ ref('stg_snowplow__events_duplicates') }}
+
+),
+
+quarantine as (
+
+    select * from {{ ref('stg_snowplow__events_quarantine') }}
+
+),
+
+-- every day of the spine mapped to its period at each grain
+day_periods as (
+
+    select
+        date_day,
+        'day' as grain,
+        date_day as period_start,
+        date_day as period_end
+    from dates
+    union all
+    select
+        date_day,
+        'week' as grain,
+        week_start_date as period_start,
+        week_end_date as period_end
+    from dates
+    union all
+    select
+        date_day,
+        'month' as grain,
+        month_start_date as period_start,
+        month_end_date as period_end
+    from dates
+
+),
+
+periods as (
+
+    select distinct
+        grain,
+        period_start,
+        period_end
+    from day_periods
+
+),
+
+run_values as (
+
+    select
+        day_periods.grain,
+        day_periods.period_start,
+        count(*) as pipeline_runs,
+        sum(case when pipeline_runs.is_success then 1 else 0 end) as successful_pipeline_runs,
+        count(distinct pipeline_runs.pipeline_id) as unique_pipelines,
+        sum(
+            case when pipeline_runs.is_production_environment then 1 else 0 end
+        ) as production_pipeline_runs
+    from pipeline_runs
+    inner join day_periods
+        on pipeline_runs.run_date = day_periods.date_day
+    group by day_periods.grain, day_periods.period_start
+
+),
+
+new_project_values as (
+
+    select
+        day_periods.grain,
+        day_periods.period_start,
+        count(*) as new_projects
+    from projects
+    inner join day_periods
+        on projects.first_event_date = day_periods.date_day
+    where projects.is_new_project
+    group by day_periods.grain, day_periods.period_start
+
+),
+
+daily_active_values as (
+
+    select
+        date_day as period_start,
+        count(*) as daily_active_projects
+    from activity
+    where is_active
+    group by date_day
+
+),
+
+month_values as (
+
+    select
+        month_start_date as period_start,
+        sum(case when is_monthly_active then 1 else 0 end) as active_projects,
+        sum(case when lifecycle_status = 'new' then 1 else 0 end) as new_active_projects,
+        sum(case when lifecycle_status = 'retained' then 1 else 0 end) as retained_projects,
+        sum(
+            case when lifecycle_status = 'reactivated' then 1 else 0 end
+        ) as reactivated_projects,
+        sum(case when lifecycle_status = 'churned' then 1 else 0 end) as churned_projects
+    from project_months
+    group by month_start_date
+
+),
+
+-- raw rows by day of load = parsed events + dropped duplicates + quarantined rows, each copy
+-- on the day it was loaded
+loaded_rows as (
+
+    select uploaded_date as load_date from staged_events
+    union all
+    select uploaded_date as load_date from duplicates
+
+),
+
+loaded_events as (
+
+    select
+        load_date,
+        count(*) as parsed_and_duplicate_rows
+    from loaded_rows
+    group by load_date
+
+),
+
+quarantined_events as (
+
+    select
+        uploaded_date as load_date,
+        count(*) as quarantined_rows
+    from quarantine
+    group by uploaded_date
+
+),
+
+load_values as (
+
+    select
+        dates.date_day as period_start,
+        coalesce(quarantined_events.quarantined_rows, 0) as quarantined_rows,
+        coalesce(loaded_events.parsed_and_duplicate_rows, 0)
+        + coalesce(quarantined_events.quarantined_rows, 0) as raw_rows
+    from dates
+    left join loaded_events
+        on dates.date_day = loaded_events.load_date
+    left join quarantined_events
+        on dates.date_day = quarantined_events.load_date
+
+),
+
+-- newest event at or before the end of each day; the as-of time is the end of the as-of day
+newest_events as (
+
+    select
+        event_date,
+        max(event_at) as newest_event_at
+    from events
+    group by event_date
+
+),
+
+freshness_values as (
+
+    select
+        dates.date_day as period_start,
+        (
+            extract(epoch from cast({{ dbt.dateadd('day', 1, 'dates.date_day') }} as timestamp))
+            - extract(epoch from max(newest_events.newest_event_at) over (
+                order by dates.date_day
+                rows between unbounded preceding and current row
+            ))
+        ) / 3600.0 as data_freshness_hours
+    from dates
+    left join newest_events
+        on dates.date_day = newest_events.event_date
+
+),
+
+period_values as (
+
+    select
+        periods.grain,
+        periods.period_start,
+        periods.period_end,
+        coalesce(run_values.pipeline_runs, 0) as pipeline_runs,
+        coalesce(run_values.successful_pipeline_runs, 0) as successful_pipeline_runs,
+        coalesce(run_values.unique_pipelines, 0) as unique_pipelines,
+        coalesce(run_values.production_pipeline_runs, 0) as production_pipeline_runs,
+        coalesce(new_project_values.new_projects, 0) as new_projects,
+        coalesce(daily_active_values.daily_active_projects, 0) as daily_active_projects,
+        coalesce(month_values.active_projects, 0) as active_projects,
+        coalesce(month_values.new_active_projects, 0) as new_active_projects,
+        coalesce(month_values.retained_projects, 0) as retained_projects,
+        coalesce(month_values.reactivated_projects, 0) as reactivated_projects,
+        coalesce(month_values.churned_projects, 0) as churned_projects,
+        load_values.quarantined_rows,
+        load_values.raw_rows,
+        freshness_values.data_freshness_hours
+    from periods
+    left join run_values
+        on periods.grain = run_values.grain
+        and periods.period_start = run_values.period_start
+    left join new_project_values
+        on periods.grain = new_project_values.grain
+        and periods.period_start = new_project_values.period_start
+    left join daily_active_values
+        on periods.grain = 'day'
+        and periods.period_start = daily_active_values.period_start
+    left join month_values
+        on periods.grain = 'month'
+        and periods.period_start = month_values.period_start
+    left join load_values
+        on periods.grain = 'day'
+        and periods.period_start = load_values.period_start
+    left join freshness_values
+        on periods.grain = 'day'
+        and periods.period_start = freshness_values.period_start
+
+),
+
+{%- set metrics = [
+    ('active_projects', ['month'], 'active_projects'),
+    ('daily_active_projects', ['day'], 'daily_active_projects'),
+    ('pipeline_runs', ['day', 'week', 'month'], 'pipeline_runs'),
+    ('successful_pipeline_runs', ['day', 'week', 'month'], 'successful_pipeline_runs'),
+    ('unique_pipelines', ['day', 'week', 'month'], 'unique_pipelines'),
+    ('new_projects', ['day', 'week', 'month'], 'new_projects'),
+    (
+        'pipeline_success_rate',
+        ['day', 'week', 'month'],
+        'cast(successful_pipeline_runs as double precision)'
+        ~ ' / nullif(pipeline_runs, 0)'
+    ),
+    (
+        'prod_pipeline_run_share',
+        ['day', 'week', 'month'],
+        'cast(production_pipeline_runs as double precision) / nullif(pipeline_runs, 0)'
+    ),
+    ('new_active_projects', ['month'], 'new_active_projects'),
+    ('retained_projects', ['month'], 'retained_projects'),
+    ('reactivated_projects', ['month'], 'reactivated_projects'),
+    ('churned_projects', ['month'], 'churned_projects'),
+    (
+        'bad_event_share',
+        ['day'],
+        'cast(quarantined_rows as double precision) / nullif(raw_rows, 0)'
+    ),
+    ('data_freshness_hours', ['day'], 'data_freshness_hours'),
+] %}
+
+metric_values as (
+    {% for metric_name, grains, expression in metrics %}
+    select
+        '{{ metric_name }}' as metric_name,
+        grain,
+        period_start,
+        period_end,
+        cast({{ expression }} as double precision) as value
+    from period_values
+    where grain in ('{{ grains | join("', '") }}')
+    {%- if not loop.last %}
+    union all
+    {%- endif %}
+    {%- endfor %}
+
+),
+
+final as (
+
+    select
+        metric_values.metric_name,
+        metric_values.grain,
+        metric_values.period_start,
+        metric_values.period_end,
+        metric_values.value,
+        metric_values.period_end <= as_of.as_of_date as is_complete
+    from metric_values
+    cross join as_of
+
+)
+
+select * from final
