@@ -24,7 +24,7 @@ final as (
             as parent_command_hint,
         {{ telemetry_kpis.json_text('context_data', ['sub_command']) }} as sub_command,
         {{ telemetry_kpis.json_sub('context_data', ['option_keys']) }} as option_keys,
-        {{ telemetry_kpis.json_sub('context_data', ['options']) }} as options,
+        {{ telemetry_kpis.json_sub('context_data', ['options']) }} as command_options,
         {{ telemetry_kpis.json_text('context_data', ['options', 'blocks']) }} as option_blocks,
         {{ telemetry_kpis.json_text('context_data', ['options', 'environment']) }}
             as option_environment_hash

@@ -125,17 +125,9 @@ executions as (
         aggregated.project_id,
         aggregated.project_uuid_source,
         aggregated.client_id,
-        coalesce(
-            top_level_commands.command, aggregated.legacy_command, 'cli'
-        ) as command,
-        coalesce(
-            sub_commands.sub_command, top_level_commands.sub_command_v1
-        ) as sub_command,
         aggregated.started_at,
         aggregated.finished_at,
-        cast(aggregated.started_at as date) as execution_date,
         aggregated.exit_code,
-        coalesce(aggregated.exit_code = 0, false) as is_success,
         aggregated.environment_name_hash,
         aggregated.meltano_version,
         aggregated.python_version,
@@ -147,7 +139,15 @@ executions as (
         aggregated.event_count,
         aggregated.has_exit_event,
         aggregated.first_uploaded_at,
-        aggregated.last_uploaded_at
+        aggregated.last_uploaded_at,
+        cast(aggregated.started_at as date) as execution_date,
+        coalesce(
+            top_level_commands.command, aggregated.legacy_command, 'cli'
+        ) as command,
+        coalesce(
+            sub_commands.sub_command, top_level_commands.sub_command_v1
+        ) as sub_command,
+        coalesce(aggregated.exit_code = 0, false) as is_success
     from aggregated
     left join top_level_commands on aggregated.execution_id = top_level_commands.execution_id
     left join sub_commands on aggregated.execution_id = sub_commands.execution_id

@@ -5,15 +5,6 @@
     one row per event (its first one). Fields a version lacks are null.
 -#}
 
-{%- set text_fields = [
-    'context_uuid', 'parent_context_uuid', 'meltano_version', 'python_version',
-    'python_implementation', 'system_name', 'system_release', 'system_version', 'machine',
-    'windows_edition', 'freedesktop_id', 'freedesktop_id_like', 'freedesktop_version_id',
-    'notable_flag_env_vars', 'notable_hashed_env_vars', 'process_hierarchy',
-] %}
-{%- set boolean_fields = ['is_dev_build', 'is_ci_environment'] %}
-{%- set integer_fields = ['num_cpu_cores', 'num_cpu_cores_available'] %}
-
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
@@ -36,10 +27,35 @@ extracted as (
         event_id,
         context_index,
         schema_version,
-        {%- for field in text_fields + boolean_fields + integer_fields %}
-        {{ telemetry_kpis.json_text('context_data', [field]) }} as {{ field }}_text,
-        {%- endfor %}
-        context_rank
+        {{ telemetry_kpis.json_text('context_data', ['context_uuid']) }} as context_uuid,
+        {{ telemetry_kpis.json_text('context_data', ['parent_context_uuid']) }}
+            as parent_context_uuid,
+        {{ telemetry_kpis.json_text('context_data', ['meltano_version']) }} as meltano_version,
+        {{ telemetry_kpis.json_text('context_data', ['python_version']) }} as python_version,
+        {{ telemetry_kpis.json_text('context_data', ['python_implementation']) }}
+            as python_implementation,
+        {{ telemetry_kpis.json_text('context_data', ['system_name']) }} as system_name,
+        {{ telemetry_kpis.json_text('context_data', ['system_release']) }} as system_release,
+        {{ telemetry_kpis.json_text('context_data', ['system_version']) }} as system_version,
+        {{ telemetry_kpis.json_text('context_data', ['machine']) }} as machine,
+        {{ telemetry_kpis.json_text('context_data', ['windows_edition']) }} as windows_edition,
+        {{ telemetry_kpis.json_text('context_data', ['freedesktop_id']) }} as freedesktop_id,
+        {{ telemetry_kpis.json_text('context_data', ['freedesktop_id_like']) }}
+            as freedesktop_id_like,
+        {{ telemetry_kpis.json_text('context_data', ['freedesktop_version_id']) }}
+            as freedesktop_version_id,
+        {{ telemetry_kpis.json_sub('context_data', ['notable_flag_env_vars']) }}
+            as notable_flag_env_vars,
+        {{ telemetry_kpis.json_sub('context_data', ['notable_hashed_env_vars']) }}
+            as notable_hashed_env_vars,
+        {{ telemetry_kpis.json_sub('context_data', ['process_hierarchy']) }}
+            as process_hierarchy,
+        {{ telemetry_kpis.json_text('context_data', ['is_dev_build']) }} as is_dev_build_text,
+        {{ telemetry_kpis.json_text('context_data', ['is_ci_environment']) }}
+            as is_ci_environment_text,
+        {{ telemetry_kpis.json_text('context_data', ['num_cpu_cores']) }} as num_cpu_cores_text,
+        {{ telemetry_kpis.json_text('context_data', ['num_cpu_cores_available']) }}
+            as num_cpu_cores_available_text
     from ranked
     where context_rank = 1
 
@@ -51,21 +67,41 @@ final as (
         event_id,
         context_index,
         schema_version,
-        {%- for field in text_fields %}
-        {{ field }}_text as {{ field }},
-        {%- endfor %}
-        {%- for field in boolean_fields %}
-        case {{ field }}_text
+        context_uuid,
+        parent_context_uuid,
+        meltano_version,
+        python_version,
+        python_implementation,
+        system_name,
+        system_release,
+        system_version,
+        machine,
+        windows_edition,
+        freedesktop_id,
+        freedesktop_id_like,
+        freedesktop_version_id,
+        notable_flag_env_vars,
+        notable_hashed_env_vars,
+        process_hierarchy,
+        case is_dev_build_text
             when 'true' then true
             when 'false' then false
-        end as {{ field }},
-        {%- endfor %}
-        {%- for field in integer_fields %}
+        end as is_dev_build,
+        case is_ci_environment_text
+            when 'true' then true
+            when 'false' then false
+        end as is_ci_environment,
         case
-            when {{ telemetry_kpis.regex_matches(field ~ '_text', "'^[0-9]{1,9}$'") }}
-                then cast({{ field }}_text as integer)
-        end as {{ field }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
+            when {{ telemetry_kpis.regex_matches('num_cpu_cores_text', "'^[0-9]{1,9}$'") }}
+                then cast(num_cpu_cores_text as integer)
+        end as num_cpu_cores,
+        case
+            when
+                {{ telemetry_kpis.regex_matches(
+                    'num_cpu_cores_available_text', "'^[0-9]{1,9}$'"
+                ) }}
+                then cast(num_cpu_cores_available_text as integer)
+        end as num_cpu_cores_available
     from extracted
 
 )

@@ -43,9 +43,9 @@ final as (
 
     select
         execution_id,
-        min(project_id) as project_id,
         plugin_name_hash,
         plugin_command,
+        min(project_id) as project_id,
         min(plugin_category) as plugin_category,
         min(plugin_parent_name_hash) as plugin_parent_name_hash,
         min(plugin_variant_name_hash) as plugin_variant_name_hash,

@@ -71,8 +71,8 @@ final as (
         plugin_parent_name_hash,
         plugin_pip_url_hash,
         plugin_lock_hash,
-        case when not is_command_list then command_text end as plugin_command,
-        is_command_list
+        is_command_list,
+        case when not is_command_list then command_text end as plugin_command
     from typed
 
 )

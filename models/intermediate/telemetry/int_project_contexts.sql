@@ -51,11 +51,11 @@ final as (
         project_uuid_source,
         client_uuid,
         environment_name_hash,
+        send_anonymous_usage_stats_source,
         case send_anonymous_usage_stats_text
             when 'true' then true
             when 'false' then false
-        end as send_anonymous_usage_stats,
-        send_anonymous_usage_stats_source
+        end as send_anonymous_usage_stats
     from typed
 
 )

@@ -10,6 +10,7 @@
 {%- set known_event_names = [
     'cli_event', 'block_event', 'exit_event', 'telemetry_state_change_event',
 ] %}
+{%- set known_event_list = "'" ~ known_event_names | join("', '") ~ "'" %}
 
 with events as (
 
@@ -77,9 +78,7 @@ final as (
                     event_schema_vendor is null
                     or event_schema_vendor != 'com.meltano'
                     or event_schema_name is null
-                    or event_schema_name not in (
-                        '{{ known_event_names | join("', '") }}'
-                    )
+                    or event_schema_name not in ({{ known_event_list }})
                 )
                 then 'unknown_event'
             when
@@ -100,7 +99,9 @@ final as (
                 then 'unstruct_event has no data.schema'
             when event_type = 'unstruct'
                 then 'event schema ' || event_schema
-            when event_type = 'struct' and (se_category is null or se_category not like 'meltano%')
+            when
+                event_type = 'struct'
+                and (se_category is null or se_category not like 'meltano%')
                 then 'struct event category ' || coalesce(se_category, 'null')
             when event_type = 'struct' and has_contexts
                 then 'struct event with contexts but no project_context'
