@@ -1,0 +1,376 @@
+"""`kpis check` end to end on a real DuckDB file and a real PostgreSQL database.
+
+The tests write a small marts.kpi_values (and marts.fct_cli_executions) themselves, shaped like
+the publishing contract, so they do not depend on the dbt marts. ``make_kpi_values`` and
+``write_marts`` are shared with test_report.py and test_notify.py.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import kpis
+
+AS_OF = date(2026, 11, 20)
+NEWEST_EXECUTION = datetime(2026, 11, 20, 10, 0, 0)
+COLUMNS = ["metric_name", "grain", "period_start", "period_end", "value", "is_complete"]
+
+
+def make_kpi_values(as_of: date = AS_OF, first: date = date(2026, 1, 1), seed: int = 7):
+    """A plausible kpi_values table from ``first`` to ``as_of``: every grain, no gaps."""
+    rng = np.random.default_rng(seed)
+    days = pd.date_range(first, as_of, freq="D")
+    n = len(days)
+    t = np.arange(n)
+    runs = np.maximum(0, 260 + 0.3 * t + rng.normal(0, 20, n)).round()
+    daily = pd.DataFrame(
+        {
+            "day": days,
+            "dap": (180 + 0.25 * t + rng.normal(0, 3, n)).round(),
+            "runs": runs,
+            "ok": np.minimum(runs, (runs * (0.88 + rng.normal(0, 0.02, n))).round()),
+            "prod": np.minimum(runs, (runs * (0.33 + 0.0002 * t)).round()),
+            "uniq": np.maximum(0, 40 + rng.normal(0, 4, n)).round(),
+            "new": np.maximum(0, 3 + rng.normal(0, 1.5, n)).round(),
+            "bad": np.clip(0.01 + rng.normal(0, 0.002, n), 0, 1),
+        }
+    )
+    rows: list[tuple] = []
+
+    def add(metric, grain, start, end, value):
+        value = None if value is None or pd.isna(value) else float(value)
+        rows.append((metric, grain, start.date(), end.date(), value, end.date() <= as_of))
+
+    def rate(num, den):
+        return num / den if den else None
+
+    for r in daily.itertuples():
+        d = r.day
+        add("daily_active_projects", "day", d, d, r.dap)
+        add("pipeline_runs", "day", d, d, r.runs)
+        add("successful_pipeline_runs", "day", d, d, r.ok)
+        add("pipeline_success_rate", "day", d, d, rate(r.ok, r.runs))
+        add("prod_pipeline_run_share", "day", d, d, rate(r.prod, r.runs))
+        add("unique_pipelines", "day", d, d, r.uniq)
+        add("new_projects", "day", d, d, r.new)
+        add("bad_event_share", "day", d, d, r.bad)
+    for grain, freq in (("week", "W-SUN"), ("month", "M")):
+        for i, (period, g) in enumerate(daily.groupby(daily["day"].dt.to_period(freq))):
+            s, e = period.start_time.normalize(), period.end_time.normalize()
+            runs_ = g["runs"].sum()
+            add("pipeline_runs", grain, s, e, runs_)
+            add("successful_pipeline_runs", grain, s, e, g["ok"].sum())
+            add("pipeline_success_rate", grain, s, e, rate(g["ok"].sum(), runs_))
+            add("prod_pipeline_run_share", grain, s, e, rate(g["prod"].sum(), runs_))
+            add("unique_pipelines", grain, s, e, g["uniq"].sum() * 3)
+            add("new_projects", grain, s, e, g["new"].sum())
+            if grain == "month":
+                add("active_projects", grain, s, e, 190 + 6 * i)
+                add("new_active_projects", grain, s, e, 30 + i)
+                add("retained_projects", grain, s, e, 150 + 5 * i)
+                add("reactivated_projects", grain, s, e, 8 + i % 3)
+                add("churned_projects", grain, s, e, 40 - i)
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def write_marts(
+    env: dict[str, str],
+    frame: pd.DataFrame,
+    newest_execution: datetime | None = NEWEST_EXECUTION,
+) -> None:
+    """Create marts.kpi_values (+ fct_cli_executions) in the warehouse ``env`` points at."""
+    records = [
+        (r.metric_name, r.grain, r.period_start, r.period_end, r.value, r.is_complete)
+        for r in frame.astype(object).where(frame.notna(), None).itertuples()
+    ]
+    executions = [("e1", newest_execution)] if newest_execution else []
+    if env["DBT_TARGET"] == "duckdb":
+        import duckdb
+
+        with duckdb.connect(env["KPIS_DUCKDB_PATH"]) as con:
+            con.execute("create schema if not exists marts")
+            con.execute(
+                "create or replace table marts.kpi_values (metric_name varchar, grain varchar, "
+                "period_start date, period_end date, value double, is_complete boolean)"
+            )
+            typed = frame.assign(
+                period_start=pd.to_datetime(frame["period_start"]),
+                period_end=pd.to_datetime(frame["period_end"]),
+                value=frame["value"].astype(float),
+            )
+            con.register("typed", typed)
+            con.execute(
+                "insert into marts.kpi_values select metric_name, grain, "
+                "cast(period_start as date), cast(period_end as date), value, is_complete "
+                "from typed"
+            )
+            con.execute(
+                "create or replace table marts.fct_cli_executions "
+                "(execution_id varchar, started_at timestamp)"
+            )
+            if executions:
+                con.executemany("insert into marts.fct_cli_executions values (?, ?)", executions)
+        return
+    import psycopg
+
+    with psycopg.connect(
+        host=env["KPIS_PG_HOST"],
+        port=int(env["KPIS_PG_PORT"]),
+        user=env["KPIS_PG_USER"],
+        password=env["KPIS_PG_PASSWORD"],
+        dbname=env["KPIS_PG_DATABASE"],
+        autocommit=True,
+    ) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("drop table if exists marts.kpi_values")
+        # numeric, as dbt builds it from sums and divisions: arrives in Python as Decimal
+        con.execute(
+            "create table marts.kpi_values (metric_name text, grain text, period_start date, "
+            "period_end date, value numeric, is_complete boolean)"
+        )
+        with con.cursor() as cur:
+            cur.executemany("insert into marts.kpi_values values (%s, %s, %s, %s, %s, %s)", records)
+            cur.execute("drop table if exists marts.fct_cli_executions")
+            cur.execute(
+                "create table marts.fct_cli_executions (execution_id text, started_at timestamp)"
+            )
+            if executions:
+                cur.executemany("insert into marts.fct_cli_executions values (%s, %s)", executions)
+
+
+def definitions_dir(tmp_path: Path, text: str) -> Path:
+    folder = tmp_path / "defs"
+    folder.mkdir(exist_ok=True)
+    (folder / "defs.yml").write_text(text)
+    return folder
+
+
+SMALL_DEFINITIONS = """\
+okrs:
+  - {name: growth, objective: Grow, label: "OKR: Grow", scope: company,
+     timeframe: {start: 2026-10-01, end: 2026-12-31}, visibility: public}
+  - {name: secret, objective: Secret, label: "OKR: Secret", scope: company,
+     timeframe: {start: 2026-10-01, end: 2026-12-31}}
+key_results:
+  - {okr: growth, name: map, goal: Increase MAP, kpi: active_projects, grain: month,
+     start_value: 200, target_value: 260, dashboard: "https://bi.example.com/map",
+     visibility: public}
+  - {okr: growth, name: runs, goal: More pipeline runs, kpi: pipeline_runs, grain: month,
+     start_value: 8000, target_value: 9000, dashboard: "https://bi.example.com/runs"}
+  - {okr: secret, name: hidden, goal: Hidden, kpi: new_active_projects, grain: month,
+     start_value: 1, target_value: 2, dashboard: "https://bi.example.com/h", visibility: public}
+health_metrics:
+  - {name: success, metric: pipeline_success_rate, grain: day,
+     expected_range: {min: 0.5, max: 1}, severity: alarm,
+     runbook: "https://bi.example.com/runbooks/success"}
+  - {name: dap_drop, metric: daily_active_projects, grain: day, max_drop_pct: 10,
+     severity: warn, runbook: "https://bi.example.com/runbooks/dap"}
+  - {name: freshness, metric: data_freshness_hours, expected_range: {max: 48},
+     severity: alarm, runbook: "https://bi.example.com/runbooks/freshness"}
+"""
+
+
+def set_value(frame: pd.DataFrame, metric: str, grain: str, day: date, value) -> pd.DataFrame:
+    frame = frame.copy()
+    mask = (
+        (frame["metric_name"] == metric)
+        & (frame["grain"] == grain)
+        & (frame["period_start"] == day)
+    )
+    assert mask.sum() == 1
+    frame.loc[mask, "value"] = value
+    return frame
+
+
+def stable(report):
+    """The report without its generation time, floats rounded (PostgreSQL numeric holds a
+    float8 to 15 significant digits)."""
+    if isinstance(report, dict):
+        return {k: stable(v) for k, v in report.items() if k != "generated_at"}
+    if isinstance(report, list):
+        return [stable(v) for v in report]
+    if isinstance(report, float):
+        return float(f"{report:.9g}")
+    return report
+
+
+# --- end to end on both engines ---------------------------------------------------------------
+def test_shipped_definitions_on_duckdb_and_postgres(duckdb_env, postgres_env, tmp_path):
+    """Same data in both engines: same statuses and numbers, quality suites pass, exit 0."""
+    frame = make_kpi_values()
+    outputs = {}
+    for name, env in (("duckdb", duckdb_env), ("postgres", postgres_env)):
+        write_marts(env, frame)
+        out = tmp_path / f"{name}.json"
+        result = kpis(
+            "check",
+            "--as-of",
+            AS_OF.isoformat(),
+            "--format",
+            "json",
+            "--output",
+            str(out),
+            env=env,
+        )
+        assert result.returncode == 0, result.stderr + result.stdout
+        assert f"wrote {out}" in result.stdout
+        outputs[name] = json.loads(out.read_text())
+    assert stable(outputs["duckdb"]) == stable(outputs["postgres"])
+
+    report = outputs["duckdb"]
+    assert report["as_of"] == "2026-11-20" and report["level"] == "ok"
+    krs = {k["key"]: k for k in report["key_results"]}
+    assert {"grow_map", "reduce_churn", "onboard_beta_users"} <= set(krs)
+    grow_map = krs["grow_map"]
+    assert grow_map["current_value"] == 190 + 6 * 9  # October is month index 9
+    assert grow_map["measured_on"] == "2026-10-31"
+    assert grow_map["expected_progress"] == pytest.approx(31 / 92)
+    assert grow_map["status"] in {"on track", "at risk", "off track", "achieved"}
+    assert grow_map["example"] is True
+    assert krs["onboard_beta_users"]["kpi"] == "manual"
+    health = {h["key"]: h for h in report["health_metrics"]}
+    assert health["data_freshness"]["value"] == pytest.approx(14.0)  # Nov 21 00:00 - 10:00
+    assert all(h["status"] == "ok" for h in report["health_metrics"])
+    assert report["quality"] and all(q["success"] for q in report["quality"])
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "postgres"])
+def test_text_table_alarm_and_fail_on(engine, request, tmp_path):
+    env = request.getfixturevalue(f"{engine}_env")
+    frame = set_value(make_kpi_values(), "pipeline_success_rate", "day", AS_OF, 0.2)
+    write_marts(env, frame)
+    defs = definitions_dir(tmp_path, SMALL_DEFINITIONS)
+    args = ("check", "--definitions", str(defs), "--as-of", "2026-11-20", "--no-quality")
+    result = kpis(*args, env=env)
+    assert result.returncode == 1, result.stderr
+    out = result.stdout
+    assert "level: ALARM" in out
+    for title in ("KEY RESULTS", "HEALTH METRICS"):
+        assert title in out
+    assert "DATA QUALITY" not in out  # --no-quality
+    line = next(x for x in out.splitlines() if x.startswith("success "))
+    assert "ALARM" in line and "20.0% below the minimum 50.0%" in line
+    # aligned columns: every row of the KR table has its status at the same offset
+    kr_lines = out.split("KEY RESULTS\n")[1].split("\n\n")[0].splitlines()
+    offset = kr_lines[0].index("Status")
+    assert all(x[offset - 2 : offset] == "  " for x in kr_lines[1:])
+    assert kpis(*args, "--fail-on", "never", env=env).returncode == 0
+
+
+def test_warn_only_fails_with_fail_on_warn(duckdb_env, tmp_path):
+    frame = make_kpi_values()
+    frame = set_value(frame, "daily_active_projects", "day", AS_OF, 100.0)  # ~60% drop
+    write_marts(duckdb_env, frame)
+    defs = definitions_dir(tmp_path, SMALL_DEFINITIONS)
+    args = ("check", "--definitions", str(defs), "--as-of", "2026-11-20", "--no-quality")
+    default = kpis(*args, env=duckdb_env)
+    assert default.returncode == 0, default.stderr
+    assert "level: WARN" in default.stdout
+    assert kpis(*args, "--fail-on", "warn", env=duckdb_env).returncode == 1
+
+
+def test_markdown_and_public_json(duckdb_env, tmp_path):
+    write_marts(duckdb_env, make_kpi_values())
+    defs = definitions_dir(tmp_path, SMALL_DEFINITIONS)
+    base = ("check", "--definitions", str(defs), "--as-of", "2026-11-20", "--no-quality")
+    markdown = kpis(*base, "--format", "markdown", env=duckdb_env)
+    assert markdown.returncode == 0, markdown.stderr
+    assert "## Key results" in markdown.stdout and "## Health metrics" in markdown.stdout
+    assert "| OKR: Grow | Increase MAP |" in markdown.stdout
+    assert "[link](https://bi.example.com/runbooks/success)" in markdown.stdout
+
+    public = kpis(*base, "--format", "json", "--public", env=duckdb_env)
+    assert public.returncode == 0, public.stderr
+    report = json.loads(public.stdout)
+    assert report["public"] is True
+    krs = {k["key"]: k for k in report["key_results"]}
+    assert set(krs) == {"map", "runs"}  # the internal OKR is left out
+    assert krs["map"]["current_value"] == 244 and not krs["map"]["redacted"]
+    runs = krs["runs"]
+    assert runs["redacted"] and runs["current_value"] is None and runs["target_value"] is None
+    assert runs["progress"] is not None and runs["status"]
+    assert all(h["value"] is None for h in report["health_metrics"])  # health: internal
+
+
+def test_quality_failure_is_an_alarm(duckdb_env, tmp_path):
+    frame = make_kpi_values()
+    frame = set_value(frame, "bad_event_share", "day", date(2026, 6, 1), 1.5)
+    frame = set_value(frame, "new_projects", "month", date(2026, 3, 1), -1.0)
+    frame = frame[
+        ~((frame["metric_name"] == "pipeline_runs") & (frame["period_start"] == date(2026, 5, 5)))
+    ]
+    frame = pd.concat([frame, frame.tail(1)])  # a duplicate key
+    write_marts(duckdb_env, frame)
+    defs = definitions_dir(tmp_path, SMALL_DEFINITIONS)
+    result = kpis(
+        "check",
+        "--definitions",
+        str(defs),
+        "--as-of",
+        "2026-11-20",
+        "--format",
+        "json",
+        env=duckdb_env,
+    )
+    assert result.returncode == 1, result.stderr
+    report = json.loads(result.stdout)
+    assert report["level"] == "alarm"
+    failed = {q["description"]: q for q in report["quality"] if not q["success"]}
+    assert set(failed) == {
+        "(metric_name, grain, period_start) is unique",
+        "rates lie in [0, 1]",
+        "counts are >= 0",
+        "no gaps in any series",
+    }
+    assert "bad_event_share/day/2026-06-01" in failed["rates lie in [0, 1]"]["details"]
+    assert "pipeline_runs/day/2026-05-06" in failed["no gaps in any series"]["details"]
+
+
+# --- configuration errors: exit 2, one line --------------------------------------------------
+def one_line_error(result, *words: str) -> None:
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 or lines[0].startswith("usage:"), result.stderr
+    for word in words:
+        assert word in result.stderr
+
+
+def test_missing_warehouse_or_table(duckdb_env, tmp_path):
+    one_line_error(kpis("check", "--no-quality", env=duckdb_env), "does not exist")
+    import duckdb
+
+    duckdb.connect(duckdb_env["KPIS_DUCKDB_PATH"]).close()  # exists, but no marts
+    one_line_error(
+        kpis("check", "--no-quality", env=duckdb_env), "cannot read marts.kpi_values", "kpis build"
+    )
+
+
+def test_usage_errors(duckdb_env):
+    one_line_error(kpis("check", "--as-of", "yesterday", env=duckdb_env), "expected a date")
+    one_line_error(kpis("check", "--format", "xml", env=duckdb_env), "invalid choice")
+    one_line_error(kpis("check", "--fail-on", "sometimes", env=duckdb_env), "invalid choice")
+
+
+def test_freshness_without_executions_table_is_no_data(duckdb_env, tmp_path):
+    write_marts(duckdb_env, make_kpi_values(), newest_execution=None)
+    defs = definitions_dir(tmp_path, SMALL_DEFINITIONS)
+    result = kpis(
+        "check",
+        "--definitions",
+        str(defs),
+        "--as-of",
+        "2026-11-20",
+        "--no-quality",
+        "--format",
+        "json",
+        env=duckdb_env,
+    )
+    assert result.returncode == 0, result.stderr
+    health = {h["key"]: h for h in json.loads(result.stdout)["health_metrics"]}
+    assert health["freshness"]["status"] == "warn" and health["freshness"]["note"] == "no data"
