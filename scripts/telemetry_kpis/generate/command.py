@@ -98,9 +98,15 @@ def _format_for(path: Path, explicit: str | None) -> str:
     raise UserError(f"cannot tell the format of {path}: use .jsonl or .tsv, or pass --format")
 
 
-def _run_part(job: tuple) -> dict:
-    """Generate one part (a fixed range of projects) into its own file."""
-    from telemetry_kpis.generate.engine import Generator
+def _run_part(job: tuple, out=None) -> dict:
+    """Generate one part (a fixed range of projects) into its own file, or onto ``out``.
+
+    ``out`` is an open binary file (one process: no part files to copy). A ``.gz`` part is
+    always its own gzip member (fixed header, mtime 0), so the bytes never depend on that.
+    """
+    import gzip
+
+    from telemetry_kpis.generate.engine import Generator, open_text
 
     part, first, last, cfg, part_path = job
     gen = Generator(
@@ -111,14 +117,24 @@ def _run_part(job: tuple) -> dict:
         noise=cfg["noise"],
     )
     truth = []
-    if cfg["gzip"]:
-        fh = _GzText(open(part_path, "wb"))  # noqa: SIM115
-    else:
-        fh = open(part_path, "w", encoding="utf-8", buffering=1 << 20)  # noqa: SIM115
-    with fh:
+    raw = out if out is not None else open(part_path, "wb", buffering=1 << 16)  # noqa: SIM115
+    try:
+        sink = raw
+        if cfg["gzip"]:
+            sink = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0)
+        fh = open_text(sink)
+        gen.fh = fh
         for index in range(first, last):
             truth.append(gen.simulate(index))
             gen.flush(fh)
+        fh.flush()
+        fh.detach()
+        if sink is not raw:
+            sink.close()  # ends the gzip member; raw stays open
+        raw.flush()
+    finally:
+        if out is None:
+            raw.close()
     return {
         "part": part,
         "path": part_path,
@@ -129,26 +145,6 @@ def _run_part(job: tuple) -> dict:
         "noise_rows": gen.noise_rows,
         "projects": truth,
     }
-
-
-class _GzText:
-    """Text writer into a gzip member with a fixed header (mtime 0): deterministic bytes."""
-
-    def __init__(self, raw) -> None:
-        import gzip
-
-        self.raw = raw
-        self.gz = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0)
-
-    def write(self, text: str) -> None:
-        self.gz.write(text.encode("utf-8"))
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.gz.close()
-        self.raw.close()
 
 
 def _append(out, path: str) -> None:
@@ -220,13 +216,7 @@ def generate(
         bar = tqdm(total=projects, unit="project", disable=not progress, file=sys.stderr)
         results_iter: object
         pool = None
-        if workers > 1 and len(jobs) > 1:
-            import multiprocessing as mp
-
-            pool = mp.get_context("fork").Pool(workers)
-            results_iter = pool.imap(_run_part, jobs)
-        else:
-            results_iter = map(_run_part, jobs)
+        direct = not (workers > 1 and len(jobs) > 1)
         summary = {"events": 0, "rows": 0, "executions": 0, "projects": projects}
         noise_counts: dict[str, int] = {}
         noise_rows: list[dict] = []
@@ -235,9 +225,17 @@ def generate(
         partial = output.with_name(output.name + ".partial")
         try:
             with open(partial, "wb") as out:
+                if direct:  # one process writes straight into the output
+                    results_iter = (_run_part(job, out) for job in jobs)
+                else:
+                    import multiprocessing as mp
+
+                    pool = mp.get_context("fork").Pool(workers)
+                    results_iter = pool.imap(_run_part, jobs)
                 for res in results_iter:
-                    _append(out, res["path"])
-                    os.unlink(res["path"])
+                    if not direct:
+                        _append(out, res["path"])
+                        os.unlink(res["path"])
                     for row in res["noise_rows"]:
                         row["line"] += line_offset
                         noise_rows.append(row)

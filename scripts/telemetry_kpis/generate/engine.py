@@ -190,16 +190,24 @@ DEFAULT_NOISE = {
 }
 
 _HEX = "0123456789abcdef"
+EXIT_KEYS = {0: "exit0", 1: "exit1", 2: "exit2"}
+#: rows buffered before a write (about 6 MB of JSONL)
+FLUSH_LINES = 1024
+
+
+_UUID4_KEEP = ~(0xF << 76) & ~(0x3 << 62)
+_UUID4_SET = (4 << 76) | (0x2 << 62)
+_LOW62 = (1 << 62) - 1
 
 
 def uuid4(rng: random.Random) -> str:
-    h = "%032x" % ((rng.getrandbits(128) & ~(0xF << 76) | (4 << 76)) & ~(0x3 << 62) | (0x2 << 62))
+    h = "%032x" % (rng.getrandbits(128) & _UUID4_KEEP | _UUID4_SET)  # noqa: UP031
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def uuid7(rng: random.Random, ms: int) -> str:
     r = rng.getrandbits(74)
-    n = (ms & 0xFFFFFFFFFFFF) << 80 | 7 << 76 | (r >> 62) << 64 | 0x2 << 62 | (r & ((1 << 62) - 1))
+    n = (ms & 0xFFFFFFFFFFFF) << 80 | 7 << 76 | (r >> 62) << 64 | 0x2 << 62 | (r & _LOW62)
     h = "%032x" % n  # noqa: UP031
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
@@ -209,34 +217,34 @@ def derived_uuid(project_id: str) -> str:
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
-_SEC_CACHE: dict[int, str] = {}
-_DAY_CACHE: dict[int, str] = {}
+#: "HH:MM:SS." for every second of a day and ".mmm" digits: a timestamp is three lookups
+_HMS = tuple(f"{h:02d}:{m:02d}:{s:02d}." for h in range(24) for m in range(60) for s in range(60))
+_MILLI = tuple(f"{i:03d}" for i in range(1000))
+
+
+class _Days(dict):
+    """day number since 1970-01-01 -> 'YYYY-MM-DD ' (filled on first use)."""
+
+    def __missing__(self, day: int) -> str:
+        import datetime as _dt
+
+        text = self[day] = (_dt.date(1970, 1, 1) + _dt.timedelta(days=day)).isoformat() + " "
+        return text
+
+
+_DAYS = _Days()
 
 
 def ts(ms: int) -> str:
     """'YYYY-MM-DD HH:MM:SS.mmm' (UTC) for epoch milliseconds."""
-    sec, milli = divmod(ms, 1000)
-    prefix = _SEC_CACHE.get(sec)
-    if prefix is None:
-        import datetime as _dt
-
-        if len(_SEC_CACHE) > 500_000:
-            _SEC_CACHE.clear()
-        day, rem = divmod(sec, 86_400)
-        day_text = _DAY_CACHE.get(day)
-        if day_text is None:
-            day_text = _DAY_CACHE[day] = (
-                _dt.date(1970, 1, 1) + _dt.timedelta(days=day)
-            ).isoformat()
-        hour, rem = divmod(rem, 3600)
-        prefix = f"{day_text} {hour:02d}:{rem // 60:02d}:{rem % 60:02d}"
-        _SEC_CACHE[sec] = prefix
-    return f"{prefix}.{milli:03d}"
+    day, rem = divmod(ms, DAY_MS)
+    sec, milli = divmod(rem, 1000)
+    return _DAYS[day] + _HMS[sec] + _MILLI[milli]
 
 
 def iso(ms: int, micro: int = 0) -> str:
     t = ts(ms)
-    return f"{t[:10]}T{t[11:19]}.{t[20:23]}{micro:03d}+00:00"
+    return f"{t[:10]}T{t[11:23]}{micro:03d}+00:00"
 
 
 # --------------------------------------------------------------------------------------------
@@ -304,12 +312,98 @@ JSONL_TEMPLATE = _jsonl_template()
 TSV_TEMPLATE = _tsv_template()
 
 
+#: arguments of the fast renderer of an unstructured event (the common row), by column;
+#: the contexts value is ``ctx_head + ctx_tail + "]}"`` (built once per process, not per row)
+FAST_ARGS = {
+    "etl_tstamp": "etl",
+    "collector_tstamp": "collector",
+    "dvce_created_tstamp": "created",
+    "event_id": "event_id",
+    "v_tracker": "tracker",
+    "user_ipaddress": "ip",
+    "network_userid": "nuid",
+    "contexts": "ctx_head, ctx_tail",
+    "unstruct_event": "unstruct",
+    "os_timezone": "tz",
+    "dvce_sent_tstamp": "sent",
+    "derived_tstamp": "derived",
+    "event_name": "name",
+    "event_version": "version",
+}
+FAST_CONST = {
+    "event": "unstruct",
+    "se_category": None,
+    "se_action": None,
+    "se_label": None,
+    "event_vendor": "com.meltano",
+    "event_format": "jsonschema",
+}
+
+
+def _fast_renderer(jsonl: bool):
+    """Compile ``render(etl, ..., up)``: one f-string over the constant text between values.
+
+    Same bytes as ``Format.render`` for an unstructured event, without a format string to
+    parse or a list of values to build for every row.
+    """
+    consts: list[str] = []
+    pieces: list[str] = []  # constant text ("@" marks a value)
+    q = '"' if jsonl else ""
+    sep = "," if jsonl else "\t"
+
+    def text(col: str, value: str | None) -> str:
+        if jsonl:
+            return f'"{col}":' + ("null" if value is None else f'"{value}"')
+        return value or ""
+
+    fields = []
+    for col in ATOMIC_COLUMNS:
+        if col in FAST_ARGS:
+            names = FAST_ARGS[col]
+            if col == "contexts":
+                fields.append((f'"{col}":{q}' if jsonl else "", ["ctx_head", "ctx_tail"], "]}" + q))
+            else:
+                fields.append((f'"{col}":{q}' if jsonl else "", [names], q))
+        elif col in FAST_CONST:
+            fields.append((text(col, FAST_CONST[col]), [], ""))
+        elif col in CONST_COLUMNS:
+            fields.append((text(col, CONST_COLUMNS[col]), [], ""))
+        else:
+            fields.append((text(col, None), [], ""))
+    if jsonl:
+        fields.append(('"uploaded_at":"', ["up"], '"'))
+        fields.append(('"load_tstamp":"', ["up"], '"'))
+    # merge constant text between the values
+    parts: list[object] = ["{" if jsonl else ""]
+    for i, (before, names, after) in enumerate(fields):
+        parts[-1] += ("" if i == 0 else sep) + before
+        for name in names:
+            parts.append((name,))
+            parts.append("")
+        parts[-1] += after
+    parts[-1] += "}\n" if jsonl else "\n"
+    for part in parts:
+        if isinstance(part, tuple):
+            pieces.append("{" + part[0] + "}")
+        elif part:
+            consts.append(part)
+            pieces.append("{_C%d}" % (len(consts) - 1))  # noqa: UP031
+    args = ", ".join(dict.fromkeys([*(n for _, names, _ in fields for n in names), "up"]))
+    src = f"def render({args}):\n    return f'{''.join(pieces)}'\n"
+    namespace: dict = {f"_C{i}": c for i, c in enumerate(consts)}
+    exec(compile(src, f"<kpis generate {'jsonl' if jsonl else 'tsv'} row>", "exec"), namespace)  # noqa: S102
+    return namespace["render"]
+
+
 class Format:
     """How text fragments are encoded for one output format."""
 
     def __init__(self, name: str) -> None:
         self.name = name
         self.jsonl = name == "jsonl"
+        #: a double quote inside an encoded JSON text
+        self.quote = '\\"' if self.jsonl else '"'
+        self.fast = _fast_renderer(self.jsonl)
 
     def enc(self, text: str) -> str:
         if self.jsonl:
@@ -380,6 +474,22 @@ class Project:
     nrng: random.Random | None = None
     env_tpl: str | None = None
     cli_cache: dict = field(default_factory=dict)
+    env_hash: str | None = None  # sha(env_name)
+    env_pieces: tuple | None = None  # encoded environment_context around its variable parts
+    proj_cache: dict = field(default_factory=dict)  # encoded project_context pieces
+
+
+def open_text(raw):
+    """A UTF-8 text writer over the binary file ``raw`` that copies each row only once.
+
+    TextIOWrapper keeps ASCII rows as they are until about 1 MB is pending, then copies them
+    into one bytes object for a single write (no ``"".join`` + ``.encode`` of the batch).
+    """
+    import io
+
+    fh = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=False)
+    fh._CHUNK_SIZE = 1 << 20  # type: ignore[attr-defined]
+    return fh
 
 
 class Generator:
@@ -401,7 +511,14 @@ class Generator:
         self._plugin_json: dict[tuple, str] = {}
         self._static: dict[tuple, str] = {}
         self._exc_tpl: dict = {}
-        self._unstruct: dict[str, str] = {}
+        self._unstruct: dict[tuple, str] = {}
+        self._plugins_tpl: dict[tuple, list[str]] = {}
+        self._ctx_head = self.fmt.enc(CONTEXTS_HEAD)
+        #: above this noise draw no extra row is possible (tiny margin: exact logic decides)
+        extra = sum(noise.get(k, 0) for k in NOISE_KINDS if k not in ("late", "skew"))
+        self._noise_max = extra * (1 + 1e-9) + 1e-12
+        #: where ``flush`` writes when the buffer is full mid-project (set by the caller)
+        self.fh = None
         exc = EXCEPTIONS
         self.exc_json = {k: dumps(v) for k, v in exc.items()}
 
@@ -410,7 +527,8 @@ class Generator:
         return self.line_base + len(self.lines)
 
     def flush(self, fh) -> None:
-        fh.write("".join(self.lines))
+        """Write the buffered rows to the text file ``fh`` (see ``open_text``)."""
+        fh.writelines(self.lines)
         self.line_base += len(self.lines)
         self.lines.clear()
 
@@ -484,6 +602,7 @@ class Generator:
         if archetype == "ci_derived":
             p.source = "derived"
             p.project_id = derived_uuid(f"acme-{index}-{rng.randrange(10**6)}")
+        p.env_hash = sha(p.env_name) if p.env_name else None
         return p
 
     def new_id(self, p: Project, ms: int) -> str:
@@ -631,17 +750,21 @@ class Generator:
         return s
 
     def plugins_context(self, p: Project, ms: int, plugins: list[tuple[str, object]]) -> str:
-        body = ",".join(self.plugin_entry(n, c) for n, c in plugins)
-        return sd(
-            "plugins_context",
-            "1-0-0",
-            '{"context_uuid":"%s","plugins":[%s]}' % (self.new_id(p, ms), body),  # noqa: UP031
-        )
+        """The plugins_context, already encoded for the output format."""
+        key = tuple((n, "[]" if c.__class__ is list else c) for n, c in plugins)
+        tpl = self._plugins_tpl.get(key)
+        if tpl is None:
+            body = ",".join(self.plugin_entry(n, c) for n, c in plugins)
+            text = sd("plugins_context", "1-0-0", '{"context_uuid":"@U@","plugins":[%s]}' % body)  # noqa: UP031
+            tpl = self._plugins_tpl[key] = self.fmt.enc(text).split("@U@")
+        return tpl[0] + self.new_id(p, ms) + tpl[1]
 
     def exception_context(self, p: Project, ms: int, key: str | None) -> str:
+        """``,`` + the exception_context, already encoded for the output format."""
         tpl = self._exc_tpl.get(key)
         if tpl is None:
-            tpl = self._exc_tpl[key] = self._exception_context("@U@", key).split("@U@")
+            text = "," + self._exception_context("@U@", key)
+            tpl = self._exc_tpl[key] = self.fmt.enc(text).split("@U@")
         return tpl[0] + self.new_id(p, ms) + tpl[1]
 
     def _exception_context(self, ctx_uuid: str, key: str | None) -> str:
@@ -651,6 +774,55 @@ class Generator:
             "1-0-0",
             '{"context_uuid":"%s","exception":%s}' % (ctx_uuid, exc),  # noqa: UP031
         )
+
+    def env_context_enc(self, p: Project, ctx_uuid: str, parent: str | None, t0: int) -> str:
+        """``env_context`` already encoded, from pieces split once per project."""
+        pieces = p.env_pieces
+        if pieces is None:
+            text = self.fmt.enc(self._env_context(p, "@CU@", "@PA@", -1))
+            a, rest = text.split("@CU@")
+            marker = self.fmt.enc('"@PA@"')
+            b, rest = rest.split(marker) if marker in rest else ("", rest)
+            c, d = rest.split("@T0@")
+            pieces = p.env_pieces = (a, b, c, d, marker in text)
+        a, b, c, d, has_parent = pieces
+        if not has_parent:
+            par = ""
+        elif parent is None:
+            par = "null"
+        else:
+            q = self.fmt.quote
+            par = q + parent + q
+        return f"{a}{ctx_uuid}{b}{par}{c}{iso(t0)}{d}"
+
+    def project_context_enc(
+        self,
+        p: Project,
+        ctx_uuid: str,
+        env_hash: str | None,
+        project_id: str,
+        source: str,
+        send: bool = True,
+    ) -> str:
+        """``project_context`` already encoded, from pieces cached per project."""
+        key = (project_id, source, env_hash, p.client, send, p.usage_source)
+        pieces = p.proj_cache.get(key)
+        if pieces is None:
+            if len(p.proj_cache) > 64:
+                p.proj_cache.clear()
+            text = self.project_context(p, "@CU@", env_hash, project_id, source, send)
+            pieces = p.proj_cache[key] = self.fmt.enc(text).split("@CU@")
+        return pieces[0] + ctx_uuid + pieces[1]
+
+    def unstruct(self, name: str, version: str, data_json: str) -> str:
+        """The unstruct_event column (encoded) of a com.meltano event with constant data."""
+        key = (name, version, data_json)
+        text = self._unstruct.get(key)
+        if text is None:
+            text = self._unstruct[key] = self.fmt.enc(
+                UNSTRUCT_HEAD + sd(name, version, data_json) + "}"
+            )
+        return text
 
     # ---- emitting -------------------------------------------------------------------------
     def emit_process(
@@ -672,11 +844,18 @@ class Generator:
         source: str | None = None,
         cmdline: str = "",
     ) -> tuple[int, str]:
-        """Emit the events of one CLI process; returns (end ms, environment context uuid)."""
+        """Emit the events of one CLI process; returns (end ms, environment context uuid).
+
+        Every text is built already encoded for the output format; the contexts of an
+        event are ``head`` (environment, project and CLI contexts: once per process) plus
+        its own extra contexts, and the row is one call of the compiled renderer.
+        """
         rng = p.rng
         fam = p.family
         truth_key = command if not sub else f"{command} {sub}"
-        tc = p.truth_commands.setdefault(truth_key, {"executions": 0, "failed": 0, "events": 0})
+        tc = p.truth_commands.get(truth_key)
+        if tc is None:
+            tc = p.truth_commands[truth_key] = {"executions": 0, "failed": 0, "events": 0}
         tc["executions"] += 1
         if outcome != "ok":
             tc["failed"] += 1
@@ -690,59 +869,51 @@ class Generator:
         source = source or p.source
         if project_id not in p.project_ids:
             p.project_ids.append(project_id)
-        env_uuid = self.new_id(p, t0)
-        proj_uuid = self.new_id(p, t0 + 90)
-        env_hash = sha(p.env_name) if (p.env_name and command in ENV_COMMANDS) else None
-        base_opts = opts if opts is not None else dict(OPTIONS.get(f"{command}|cli", {}))
-        if sub and sub_opts is None:
-            sub_opts = dict(OPTIONS.get(f"{sub}|{command}", {}))
-        if blocks_hash is not None:
-            base_opts = {**base_opts, "blocks": blocks_hash}
-        enc = self.fmt.enc
-        env_ctx = self.env_context(p, env_uuid, parent_env, t0)
-        proj_ctx = self.project_context(p, proj_uuid, env_hash, project_id, source)
+        new_id = self.new_id
+        exception_context = self.exception_context
+        unstruct = self.unstruct
+        env_uuid = new_id(p, t0)
+        proj_uuid = new_id(p, t0 + 90)
+        env_hash = p.env_hash if command in ENV_COMMANDS else None
+        env_ctx = self.env_context_enc(p, env_uuid, parent_env, t0)
+        proj_ctx = self.project_context_enc(p, proj_uuid, env_hash, project_id, source)
         usage = outcome == "usage"
         cache_key = (command, sub, usage, blocks_hash) if opts is None else None
         cli_text = p.cli_cache.get(cache_key) if cache_key else None
         if cli_text is None:
+            base_opts = opts if opts is not None else dict(OPTIONS.get(f"{command}|cli", {}))
+            if sub and sub_opts is None:
+                sub_opts = dict(OPTIONS.get(f"{sub}|{command}", {}))
+            if blocks_hash is not None:
+                base_opts = {**base_opts, "blocks": blocks_hash}
             cli = self.cli_contexts(p, command, sub, base_opts, sub_opts, only_group=usage)
-            cli_text = enc("," + ",".join(cli))
+            cli_text = self.fmt.enc("," + ",".join(cli))
             if cache_key:
                 p.cli_cache[cache_key] = cli_text
-        head = enc(CONTEXTS_HEAD + env_ctx + "," + proj_ctx) + cli_text
+        head = f"{self._ctx_head}{env_ctx},{proj_ctx}{cli_text}"
         ver_ev = FAMILY[fam][3]
         ver_exit = FAMILY[fam][4]
         end = t0 + duration_ms
-        # (offset ms, unstruct text, extra contexts text, event name, version)
+        # (offset ms, encoded unstruct text, encoded extra contexts, event name, version)
         seq: list[tuple[int, str, str, str, str]] = []
-
-        def cli_ev(off: int, what: str, extra: str = "") -> None:
-            seq.append(
-                (off, sd("cli_event", ver_ev, '{"event":"%s"}' % what), extra, "cli_event", ver_ev)  # noqa: UP031
-            )
-
-        def exc(off: int, key: str | None) -> str:
-            return "," + self.exception_context(p, t0 + off, key)
-
+        append = seq.append
+        state_head = ""
         if p.pending_change is not None and not usage:
             setting, frm, to = p.pending_change
             p.pending_change = None
             data = dumps({"setting_name": setting, "changed_from": frm, "changed_to": to})
-            seq.append(
+            append(
                 (
                     -200,
-                    sd("telemetry_state_change_event", "1-0-0", data),
-                    "",
+                    unstruct("telemetry_state_change_event", "1-0-0", data),
+                    None,
                     "telemetry_state_change_event",
                     "1-0-0",
                 )
             )
-            self._state_change_ctx = enc(
-                CONTEXTS_HEAD
-                + env_ctx
-                + ","
-                + self.project_context(p, proj_uuid, None, project_id, source)
-                + exc(-200, None)
+            proj_plain = self.project_context_enc(p, proj_uuid, None, project_id, source)
+            state_head = (
+                f"{self._ctx_head}{env_ctx},{proj_plain}{exception_context(p, t0 - 200, None)}"
             )
         plug_ctx = ""
         if inflight_plugins:
@@ -750,7 +921,15 @@ class Generator:
         if usage:
             pass
         elif command == "run" and pipeline is not None:
-            cli_ev(30, "started", exc(30, None))
+            append(
+                (
+                    30,
+                    unstruct("cli_event", ver_ev, '{"event":"started"}'),
+                    exception_context(p, t0 + 30, None),
+                    "cli_event",
+                    ver_ev,
+                )
+            )
             nb = len(pipeline.plugins)
             step = max(1, (duration_ms - 200) // (nb + 1))
             for i, block in enumerate(pipeline.plugins):
@@ -758,73 +937,122 @@ class Generator:
                 btype = "ExtractLoadBlocks" if is_el else "InvokerCommand"
                 plist = [(n, []) for n, _ in block] if fam == "v4" and is_el else list(block)
                 pc = "," + self.plugins_context(p, t0 + 100 + i * step, plist)
-                seq.append(
+                append(
                     (
                         100 + i * step,
-                        sd("block_event", "1-0-0", '{"type":"%s","event":"initialized"}' % btype),  # noqa: UP031
-                        pc + exc(100, None),
+                        unstruct(
+                            "block_event", "1-0-0", f'{{"type":"{btype}","event":"initialized"}}'
+                        ),
+                        pc + exception_context(p, t0 + 100, None),
                         "block_event",
                         "1-0-0",
                     )
                 )
                 if outcome == "fail" and i == nb - 1 or outcome == "fail" and i == 0:
-                    seq.append(
+                    append(
                         (
                             100 + (i + 1) * step - 50,
-                            sd("block_event", "1-0-0", '{"type":"%s","event":"failed"}' % btype),  # noqa: UP031
-                            pc + exc(0, "block_failed"),
+                            unstruct(
+                                "block_event", "1-0-0", f'{{"type":"{btype}","event":"failed"}}'
+                            ),
+                            pc + exception_context(p, t0, "block_failed"),
                             "block_event",
                             "1-0-0",
                         )
                     )
                     break
-                seq.append(
+                append(
                     (
                         100 + (i + 1) * step - 50,
-                        sd("block_event", "1-0-0", '{"type":"%s","event":"completed"}' % btype),  # noqa: UP031
-                        pc + exc(0, None),
+                        unstruct(
+                            "block_event", "1-0-0", f'{{"type":"{btype}","event":"completed"}}'
+                        ),
+                        pc + exception_context(p, t0, None),
                         "block_event",
                         "1-0-0",
                     )
                 )
-            if outcome == "fail":
-                cli_ev(duration_ms - 5, "failed", exc(0, "cli_failed"))
-            else:
-                cli_ev(duration_ms - 5, "completed", exc(0, None))
+            what, key = ("failed", "cli_failed") if outcome == "fail" else ("completed", None)
+            append(
+                (
+                    duration_ms - 5,
+                    unstruct("cli_event", ver_ev, '{"event":"%s"}' % what),  # noqa: UP031
+                    exception_context(p, t0, key),
+                    "cli_event",
+                    ver_ev,
+                )
+            )
         elif outcome == "abort":
-            cli_ev(30, "started", exc(30, None))
+            append(
+                (
+                    30,
+                    unstruct("cli_event", ver_ev, '{"event":"started"}'),
+                    exception_context(p, t0 + 30, None),
+                    "cli_event",
+                    ver_ev,
+                )
+            )
             key = "abort_add" if command == "add" else "abort_run"
             extra = "," + self.plugins_context(p, end, []) if command == "add" else ""
-            cli_ev(duration_ms - 5, "aborted", extra + exc(0, key))
+            append(
+                (
+                    duration_ms - 5,
+                    unstruct("cli_event", ver_ev, '{"event":"aborted"}'),
+                    extra + exception_context(p, t0, key),
+                    "cli_event",
+                    ver_ev,
+                )
+            )
             plug_ctx = extra
         else:
-            cli_ev(30, "started", exc(30, None))
+            append(
+                (
+                    30,
+                    unstruct("cli_event", ver_ev, '{"event":"started"}'),
+                    exception_context(p, t0 + 30, None),
+                    "cli_event",
+                    ver_ev,
+                )
+            )
             short = command in ("init", "test") or (
                 command == "schedule" and sub in ("add", "list")
             )
             if inflight_plugins and ver_ev == "1-0-1":
-                cli_ev(120, "inflight", plug_ctx + exc(120, None))
+                append(
+                    (
+                        120,
+                        unstruct("cli_event", ver_ev, '{"event":"inflight"}'),
+                        plug_ctx + exception_context(p, t0 + 120, None),
+                        "cli_event",
+                        ver_ev,
+                    )
+                )
             if command == "schedule" and sub == "run":
                 pass  # the parent only sends started -> exit (its child `run` sends the rest)
             elif not short:
-                if outcome == "fail":
-                    cli_ev(duration_ms - 5, "failed", plug_ctx + exc(0, "cli_failed"))
-                else:
-                    cli_ev(duration_ms - 5, "completed", plug_ctx + exc(0, None))
-        code = {"ok": 0, "usage": 2}.get(outcome, 1)
-        exit_data = dumps(
-            {
-                "exit_code": code,
-                "exit_timestamp": iso(end - 2, rng.randrange(1000)),
-                "process_duration_microseconds": duration_ms * 1000 - 2000 + rng.randrange(1000),
-            }
+                what, key = ("failed", "cli_failed") if outcome == "fail" else ("completed", None)
+                append(
+                    (
+                        duration_ms - 5,
+                        unstruct("cli_event", ver_ev, '{"event":"%s"}' % what),  # noqa: UP031
+                        plug_ctx + exception_context(p, t0, key),
+                        "cli_event",
+                        ver_ev,
+                    )
+                )
+        code = 0 if outcome == "ok" else 2 if outcome == "usage" else 1
+        exit_ts = iso(end - 2, rng.randrange(1000))
+        exit_us = duration_ms * 1000 - 2000 + rng.randrange(1000)
+        exit_data = (
+            f'{{"exit_code":{code},"exit_timestamp":"{exit_ts}",'
+            f'"process_duration_microseconds":{exit_us}}}'
         )
-        exit_plug = plug_ctx if command in ("add",) or inflight_plugins else ""
-        seq.append(
+        exit_plug = plug_ctx if command == "add" or inflight_plugins else ""
+        append(
             (
                 duration_ms - 2,
-                sd("exit_event", ver_exit, exit_data),
-                exit_plug + exc(0, {0: "exit0", 2: "exit2"}.get(code, "exit1")),
+                self.fmt.enc(UNSTRUCT_HEAD + sd("exit_event", ver_exit, exit_data) + "}"),
+                exit_plug + exception_context(p, t0, EXIT_KEYS[code]),
                 "exit_event",
                 ver_exit,
             )
@@ -833,41 +1061,96 @@ class Generator:
         collector = end + rng.randrange(40, 900)
         network_userid = uuid4(rng)
         tracker = TRACKER[fam]
-        legacy_struct = fam in ("v20", "v22")
-        ucache = self._unstruct
-
-        def unstruct_enc(text: str) -> str:
-            out = ucache.get(text)
-            if out is None:
-                out = enc(UNSTRUCT_HEAD + text + "}")
-                if '"exit_code"' not in text:
-                    ucache[text] = out
-            return out
-
-        for off, unstruct, extra, name, ver in seq:
-            if name == "telemetry_state_change_event":
-                ctx = self._state_change_ctx + "]}"
+        # the per-row part of emit_row, inlined: same random draws in the same order
+        skew = p.skew_ms
+        sent = ((collector - 30 + skew) // 1000) * 1000
+        collector_ts = ts(collector)
+        sent_ts = ts(sent)
+        tz = p.tz
+        ips = p.ips
+        nips = len(ips)
+        ip = ips[0]
+        noise = self.noise
+        nrng = p.nrng
+        late = noise.get("late", 0) if noise else 0
+        noise_max = self._noise_max
+        lines = self.lines
+        fast = self.fmt.fast
+        getrandbits = rng.getrandbits
+        for off, uns, extra, name, ver in seq:
+            h = getrandbits(128) & _UUID4_KEEP | _UUID4_SET
+            h = "%032x" % h  # noqa: UP031
+            event_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+            true_ms = t0 + off
+            created = true_ms + skew
+            derived = collector - (sent - created) if created < sent else collector
+            # rng.randrange(1500, 9000) and rng.randrange(20_000, 300_000), unrolled
+            r = getrandbits(13)
+            while r >= 7500:
+                r = getrandbits(13)
+            etl = collector + 1500 + r
+            r = getrandbits(19)
+            while r >= 280_000:
+                r = getrandbits(19)
+            upload = etl + 20_000 + r
+            if noise and nrng.random() < late:
+                upload += nrng.randrange(1, 10) * DAY_MS + nrng.randrange(DAY_MS)
+                self.noise_counts["late"] += 1
+            if nips > 1:
+                ip = ips[(true_ms // (5 * DAY_MS)) % nips]
+            if extra is None:  # the telemetry_state_change_event has its own contexts
+                ctx_head, ctx_tail = state_head, ""
             else:
-                ctx = head + enc(extra) + "]}"
-            self.emit_row(
-                p,
-                t0 + off,
-                collector,
-                "unstruct",
-                uuid4(rng),
-                tracker,
-                network_userid,
-                ctx,
-                None,
-                None,
-                None,
-                unstruct_enc(unstruct),
-                "com.meltano",
-                name,
-                ver,
+                ctx_head, ctx_tail = head, extra
+            lines.append(
+                fast(
+                    ts(etl),
+                    collector_ts,
+                    ts(created),
+                    event_id,
+                    tracker,
+                    ip,
+                    network_userid,
+                    ctx_head,
+                    ctx_tail,
+                    uns,
+                    tz,
+                    sent_ts,
+                    ts(derived),
+                    name,
+                    ver,
+                    ts(upload),
+                )
             )
-            tc["events"] += 1
-        if legacy_struct and not usage:
+            if noise:
+                r = nrng.random()
+                if r < noise_max:
+                    vals = [
+                        ts(etl),
+                        collector_ts,
+                        ts(created),
+                        "unstruct",
+                        event_id,
+                        tracker,
+                        ip,
+                        network_userid,
+                        ctx_head + ctx_tail + "]}",
+                        None,
+                        None,
+                        None,
+                        uns,
+                        tz,
+                        sent_ts,
+                        ts(derived),
+                        "com.meltano",
+                        name,
+                        "jsonschema",
+                        ver,
+                    ]
+                    self._noise_copies(p, r, vals, etl, collector, upload)
+        self.events += len(seq)
+        tc["events"] += len(seq)
+        if fam in ("v20", "v22") and not usage:
             se_cat = f"meltano {command}"
             self.emit_row(
                 p,
@@ -879,7 +1162,7 @@ class Generator:
                 network_userid,
                 head + "]}",
                 se_cat,
-                enc(cmdline or se_cat),
+                self.fmt.enc(cmdline or se_cat),
                 project_id,
                 None,
                 "com.google.analytics",
@@ -887,6 +1170,8 @@ class Generator:
                 "1-0-0",
             )
             tc["events"] += 1
+        if len(lines) >= FLUSH_LINES and self.fh is not None:
+            self.flush(self.fh)
         return end, env_uuid
 
     def emit_legacy(
@@ -935,6 +1220,7 @@ class Generator:
         name: str,
         version: str,
     ) -> None:
+        """One row of any kind (the general path; ``emit_process`` inlines the common one)."""
         rng = p.rng
         created = true_ms + p.skew_ms
         sent = ((collector - 30 + p.skew_ms) // 1000) * 1000
@@ -969,13 +1255,21 @@ class Generator:
             "jsonschema",
             version,
         ]
-        render = self.fmt.render
-        up = ts(upload)
-        self.lines.append(render(vals, up))
+        self.lines.append(self.fmt.render(vals, ts(upload)))
         self.events += 1
-        if not noise:
-            return
-        r = nrng.random()
+        if noise:
+            r = nrng.random()
+            if r < self._noise_max:
+                self._noise_copies(p, r, vals, etl, collector, upload)
+
+    def _noise_copies(
+        self, p: Project, r: float, vals: list, etl: int, collector: int, upload: int
+    ) -> None:
+        """Extra rows for one event (duplicate, malformed, ...) given its noise draw ``r``."""
+        noise = self.noise
+        nrng = p.nrng
+        render = self.fmt.render
+        event, event_id, nuid, contexts, unstruct = vals[3], vals[4], vals[7], vals[8], vals[12]
         if r < noise.get("duplicate", 0):
             self.noise_counts["duplicate"] += 1
             dup = list(vals)
@@ -991,6 +1285,7 @@ class Generator:
         r -= noise.get("duplicate", 0)
         if event != "unstruct" or contexts is None:
             return
+        up = ts(upload)
         enc = self.fmt.enc
         for kind in ("malformed", "no_project", "unknown_version", "unknown_event"):
             rate = noise.get(kind, 0)
