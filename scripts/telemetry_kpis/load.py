@@ -96,9 +96,10 @@ FORMAT_SUFFIXES: dict[str, str] = {
 }
 FORMATS = ("jsonl", "tsv")
 
-#: Lines per batch, and bytes per batch: whichever is reached first (memory stays flat).
-BATCH_ROWS = 20_000
-BATCH_BYTES = 48 * 1024 * 1024
+#: A batch ends at the first block boundary past this many characters or lines, so memory
+#: stays flat whatever the file size.
+BATCH_BYTES = 32 * 1024 * 1024
+BATCH_ROWS = 200_000
 #: Bytes read from the (decompressed) file at a time.
 READ_BLOCK = 8 * 1024 * 1024
 #: A longer line is rejected (``line_too_long``) and only its start is kept.
@@ -156,39 +157,47 @@ EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
 
 # --- parsing SQL (DuckDB) -----------------------------------------------------------------
 # A batch arrives as the DataFrame ``load_batch_frame(line_no, line, pre_reason)``;
-# ``pre_reason`` is set by Python for lines it already rejected (bad UTF-8, too long). The
-# STAGE query parses every line once into the temp table
-# ``load_batch(line_no, payload, reason, raw_line)``: ``reason`` is null for a good line, and
-# ``raw_line`` is kept for rejected lines only. EVENTS and REJECTS then read that table, so
-# every line is either loaded or rejected, never both and never neither.
+# ``pre_reason`` is set by Python for lines it already rejected (bad UTF-8, too long).
 # ``load_params(source_file, default_uploaded_at, rejected_at)`` holds one row per file.
+# The EVENTS query of a format inserts the good lines; when it inserted fewer rows than the
+# batch has lines, the REJECTS query inserts the others. Both classify every line with the
+# same expressions, so a line is either loaded or rejected, never both and never neither.
 
 #: DuckDB's ``from_json`` target type: every atomic column (and uploaded_at) as VARCHAR. A
 #: non-string JSON value becomes its JSON text (objects and arrays compact); a missing key null.
 _JSON_STRUCT = (
     "{" + ", ".join(f'"{c}": "VARCHAR"' for c in (*RAW_TEXT_COLUMNS, "uploaded_at")) + "}"
 )
+#: What the REJECTS query parses: only uploaded_at (same rules, much cheaper).
+_JSON_STRUCT_UPLOADED_AT = '{"uploaded_at": "VARCHAR"}'
+#: Lines that are empty or hold only whitespace are ignored (cheap test first).
+_BLANK_CHARS = "chr(9) || chr(11) || chr(12) || chr(13) || chr(32)"
+_NOT_BLANK = (
+    f"line <> '' and (ascii(line) not in (9, 11, 12, 13, 32) or trim(line, {_BLANK_CHARS}) <> '')"
+)
 #: JSON whitespace that may precede the opening brace of an object.
 _JSON_SPACE = "chr(32) || chr(9) || chr(13) || chr(10)"
 
-_FRAME = """
+
+def _jsonl_classified(struct: str) -> str:
+    """CTEs ending in ``classified(line_no, line, payload, reason)``; reason null = good."""
+    return f"""
+with frame as (
     select
         cast(line_no as bigint) as line_no,
         cast(line as varchar) as line,
         cast(pre_reason as varchar) as pre_reason
     from load_batch_frame
-"""
-
-_JSONL_STAGE = f"""
-with frame as ({_FRAME}),
+    where {_NOT_BLANK}
+),
 parsed as (
     select
         line_no,
         line,
         pre_reason,
         case
-            when pre_reason is null and not contains(line, chr(0))
-                then try(from_json(line, '{_JSON_STRUCT}'))
+            -- json_valid first: from_json raises on malformed JSON (a raw NUL is malformed)
+            when pre_reason is null and json_valid(line) then from_json(line, '{struct}')
         end as payload
     from frame
 ),
@@ -208,36 +217,29 @@ classified as (
                 then 'invalid_uploaded_at'
         end as reason
     from parsed
-)
-select
-    line_no,
-    case when reason is null then payload end as payload,
-    reason,
-    case when reason is not null then replace(line, chr(0), chr(65533)) end as raw_line
-from classified
-"""
+)"""
 
-_JSONL_EVENTS = f"""
+
+_JSONL_EVENTS = f"""{_jsonl_classified(_JSON_STRUCT)}
 select
-    {", ".join(f"b.payload.{_quote(c)}" for c in RAW_TEXT_COLUMNS)},
+    {", ".join(f"c.payload.{_quote(col)}" for col in RAW_TEXT_COLUMNS)},
     coalesce(
-        cast(cast(b.payload.uploaded_at as timestamptz) as timestamp), p.default_uploaded_at
+        cast(cast(c.payload.uploaded_at as timestamptz) as timestamp), p.default_uploaded_at
     ),
     p.source_file,
-    b.line_no
-from load_batch as b cross join load_params as p
-where b.reason is null
+    c.line_no
+from classified as c cross join load_params as p
+where c.reason is null
 """
 
-_TSV_STAGE = f"""
-with frame as ({_FRAME}),
-split as (
+_TSV_CLASSIFIED = f"""
+with frame as (
     select
-        line_no,
-        line,
-        pre_reason,
-        case when pre_reason is null then string_split(line, chr(9)) end as payload
-    from frame
+        cast(line_no as bigint) as line_no,
+        cast(line as varchar) as line,
+        cast(pre_reason as varchar) as pre_reason
+    from load_batch_frame
+    where {_NOT_BLANK}
 ),
 classified as (
     select
@@ -249,35 +251,38 @@ classified as (
             when len(payload) <> {TSV_FIELD_COUNT} then 'wrong_field_count'
             when contains(line, chr(0)) then 'nul_character'
         end as reason
-    from split
-)
-select
-    line_no,
-    case when reason is null then payload end as payload,
-    reason,
-    case when reason is not null then replace(line, chr(0), chr(65533)) end as raw_line
-from classified
-"""
+    from (
+        select
+            line_no,
+            line,
+            pre_reason,
+            case when pre_reason is null then string_split(line, chr(9)) end as payload
+        from frame
+    )
+)"""
 
-_TSV_EVENTS = f"""
+_TSV_EVENTS = f"""{_TSV_CLASSIFIED}
 select
-    {", ".join(f"nullif(b.payload[{i}], '')" for i in range(1, TSV_FIELD_COUNT + 1))},
+    {", ".join(f"nullif(c.payload[{i}], '')" for i in range(1, TSV_FIELD_COUNT + 1))},
     {", ".join("null" for _ in RAW_TEXT_COLUMNS[TSV_FIELD_COUNT:])},
     p.default_uploaded_at,
     p.source_file,
-    b.line_no
-from load_batch as b cross join load_params as p
-where b.reason is null
+    c.line_no
+from classified as c cross join load_params as p
+where c.reason is null
 """
 
-_REJECTS = """
-select p.source_file, b.line_no, b.reason, b.raw_line, p.rejected_at
-from load_batch as b cross join load_params as p
-where b.reason is not null
+_REJECTS_SELECT = """
+select p.source_file, c.line_no, c.reason, replace(c.line, chr(0), chr(65533)), p.rejected_at
+from classified as c cross join load_params as p
+where c.reason is not null
 """
 
-#: format -> (stage query, events query)
-PARSE_SQL = {"jsonl": (_JSONL_STAGE, _JSONL_EVENTS), "tsv": (_TSV_STAGE, _TSV_EVENTS)}
+#: format -> (events query, rejects query)
+PARSE_SQL = {
+    "jsonl": (_JSONL_EVENTS, _jsonl_classified(_JSON_STRUCT_UPLOADED_AT) + _REJECTS_SELECT),
+    "tsv": (_TSV_EVENTS, _TSV_CLASSIFIED + _REJECTS_SELECT),
+}
 
 
 # --- results --------------------------------------------------------------------------------
@@ -461,22 +466,24 @@ def _known_suffix(path: Path) -> bool:
 
 @dataclass
 class _Batch:
+    """Numbered lines of a file; ``pre_reasons`` is None when no line was rejected by Python."""
+
     line_numbers: list[int] = field(default_factory=list)
     lines: list[str] = field(default_factory=list)
-    pre_reasons: list[str | None] = field(default_factory=list)
+    pre_reasons: list[str | None] | None = None
     size: int = 0
-    has_pre_reason: bool = False
 
-    def add(self, number: int, line: str, pre_reason: str | None = None) -> None:
-        self.line_numbers.append(number)
-        self.lines.append(line)
-        self.pre_reasons.append(pre_reason)
-        self.size += len(line)
-        if pre_reason is not None:
-            self.has_pre_reason = True
+    def extend(self, first_number: int, lines: list[str], reasons: list[str | None] | None) -> None:
+        if reasons is not None and self.pre_reasons is None:
+            self.pre_reasons = [None] * len(self.lines)
+        if self.pre_reasons is not None:
+            self.pre_reasons.extend(reasons if reasons is not None else [None] * len(lines))
+        self.line_numbers.extend(range(first_number, first_number + len(lines)))
+        self.lines.extend(lines)
 
     def __len__(self) -> int:
-        return len(self.lines)
+        """Lines that are not empty (whitespace-only lines are dropped later, by DuckDB)."""
+        return len(self.lines) - self.lines.count("")
 
     def frame(self) -> Any:
         """The batch as a DataFrame (line_no, line, pre_reason) for DuckDB to scan."""
@@ -486,7 +493,7 @@ class _Batch:
         lines = np.empty(len(self.lines), dtype=object)
         lines[:] = self.lines
         reasons = np.empty(len(self.lines), dtype=object)
-        if self.has_pre_reason:
+        if self.pre_reasons is not None:
             reasons[:] = self.pre_reasons
         return pd.DataFrame(
             {
@@ -576,30 +583,28 @@ def _split_lines(data: bytes) -> tuple[list[str], list[str | None] | None]:
     return text.split("\n"), None
 
 
-def read_batches(
-    path: Path, *, on_bytes: Any = None, batch_rows: int = BATCH_ROWS
-) -> Iterator[_Batch]:
-    """Numbered (1-based), decoded, non-blank lines of a file, in batches.
+def read_batches(path: Path, *, on_bytes: Any = None) -> Iterator[_Batch]:
+    """Numbered (1-based), decoded lines of a file, in batches of about BATCH_BYTES.
 
-    A batch holds at most ``batch_rows`` lines and about BATCH_BYTES characters. Lines that are
-    not UTF-8 (``invalid_utf8``) or too long (``line_too_long``) carry a pre-reason.
+    Lines that are not UTF-8 (``invalid_utf8``) or too long (``line_too_long``) carry a
+    pre-reason. Blank lines are kept here (they keep their numbers) and dropped by the SQL.
     """
     batch = _Batch()
     number = 0
     for kind, data in _blocks(path, on_bytes):
         if kind == "long":
+            batch.extend(number + 1, [_decode_lenient(data)], ["line_too_long"])
+            batch.size += len(data)
             number += 1
-            batch.add(number, _decode_lenient(data), "line_too_long")
-            continue
-        lines, reasons = _split_lines(data)
-        for index, line in enumerate(lines):
-            number += 1
-            if line and not line.isspace():
-                batch.add(number, line, reasons[index] if reasons is not None else None)
-                if len(batch) >= batch_rows or batch.size >= BATCH_BYTES:
-                    yield batch
-                    batch = _Batch()
-    if len(batch):
+        else:
+            lines, reasons = _split_lines(data)
+            batch.extend(number + 1, lines, reasons)
+            batch.size += len(data)
+            number += len(lines)
+        if batch.size >= BATCH_BYTES or len(batch.lines) >= BATCH_ROWS:
+            yield batch
+            batch = _Batch()
+    if batch.lines:
         yield batch
 
 
@@ -745,16 +750,11 @@ class _Loader:
             [source_file, default_uploaded_at, now],
         )
 
-    def stage(self, batch: _Batch, stage_sql: str) -> None:
-        """Parse a batch once into the temp table ``load_batch`` (all threads, no GIL)."""
+    def stage(self, batch: _Batch) -> None:
         self.duck.register("load_batch_frame", batch.frame())
-        try:
-            self.duck.execute(f"create or replace temp table load_batch as {stage_sql}")
-        finally:
-            self.duck.unregister("load_batch_frame")
 
     def unstage(self) -> None:
-        self.duck.execute("drop table if exists load_batch")
+        self.duck.unregister("load_batch_frame")
 
 
 class _DuckDBLoader(_Loader):
@@ -790,8 +790,7 @@ class _DuckDBLoader(_Loader):
         row = self.connection.execute(f"insert into {EVENTS} ({columns}) {select_sql}").fetchone()
         return int(row[0]) if row else 0
 
-    def insert_rejects(self) -> list[tuple[int, str]]:
-        select_sql = _REJECTS
+    def insert_rejects(self, select_sql: str) -> list[tuple[int, str]]:
         rows = self.connection.execute(
             f"insert into {REJECTED} ({', '.join(REJECTED_COLUMNS)}) {select_sql} "
             "returning line_number, reason"
@@ -861,12 +860,16 @@ class _PostgresLoader(_Loader):
     def insert_events(self, select_sql: str) -> int:
         return self._copy(EVENTS, RAW_COLUMNS, select_sql)
 
-    def insert_rejects(self) -> list[tuple[int, str]]:
-        rows = self.duck.execute(
-            "select line_no, reason from load_batch where reason is not null"
-        ).fetchall()
-        if rows:
-            self._copy(REJECTED, REJECTED_COLUMNS, _REJECTS)
+    def insert_rejects(self, select_sql: str) -> list[tuple[int, str]]:
+        self.duck.execute(f"create or replace temp table load_rejects as {select_sql}")
+        try:
+            rows = self.duck.execute(
+                "select line_no, reason from load_rejects as r(f, line_no, reason, l, t)"
+            ).fetchall()
+            if rows:
+                self._copy(REJECTED, REJECTED_COLUMNS, "select * from load_rejects")
+        finally:
+            self.duck.execute("drop table if exists load_rejects")
         return [(int(n), str(r)) for n, r in rows]
 
     def log(self, values: list[Any]) -> None:
@@ -927,7 +930,7 @@ def _load_one(
         checksum_sha256=checksum,
         bytes_read=size,
     )
-    stage_sql, events_sql = PARSE_SQL[file_format]
+    events_sql, rejects_sql = PARSE_SQL[file_format]
     loader.begin()
     try:
         previous = None if reload else loader.previous_load(checksum)
@@ -941,10 +944,14 @@ def _load_one(
         loader.set_params(path.name, default_uploaded_at, now)
         with _progress_bar(show_progress, size, path.name) as bar:
             for batch in read_batches(path, on_bytes=bar.update):
-                loader.stage(batch, stage_sql)
+                loader.stage(batch)
                 try:
-                    result.rows_loaded += loader.insert_events(events_sql)
-                    rejects = sorted(loader.insert_rejects())
+                    inserted = loader.insert_events(events_sql)
+                    result.rows_loaded += inserted
+                    # Every line is good in the common case: then no second pass is needed.
+                    rejects = (
+                        sorted(loader.insert_rejects(rejects_sql)) if inserted < len(batch) else []
+                    )
                 finally:
                     loader.unstage()
                 for number, reason in rejects:
