@@ -1,0 +1,85 @@
+"""``kpis report``: the OKR and health report as a static HTML page plus PNG charts."""
+
+from __future__ import annotations
+
+import argparse
+import re
+from pathlib import Path
+
+from telemetry_kpis.errors import UserError
+
+HELP = "write a static HTML report of OKRs, key results and health metrics (with charts)"
+DESCRIPTION = """\
+Evaluate kpi_definitions/*.yml on marts.kpi_values (the same evaluation as `kpis check`) and
+write OUTPUT_DIR/index.html: one section per OKR, one card per key result with a chart of its
+metric (start, target, pace and projection lines) and its status, the health metrics with
+their ranges and alarms, and the data-quality results. The page is self-contained (charts
+inlined as PNG, no scripts, no CDN: it opens offline); every chart is also written as a PNG
+file next to it.
+"""
+
+DEFAULT_OUTPUT_DIR = Path("out/report")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from telemetry_kpis.check import add_common_arguments
+
+    add_common_arguments(parser)
+    parser.add_argument(
+        "--output-dir",
+        metavar="DIR",
+        type=Path,
+        default=DEFAULT_OUTPUT_DIR,
+        help=f"folder for index.html and the PNG charts (default: {DEFAULT_OUTPUT_DIR})",
+    )
+
+
+def _file_name(prefix: str, key: str) -> str:
+    return f"{prefix}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', key)}.png"
+
+
+def write_report(checked, output_dir: Path) -> tuple[Path, list[Path]]:
+    """Render the charts and the page into ``output_dir``; return (page, chart files)."""
+    from telemetry_kpis.report.charts import health_chart, key_result_chart
+    from telemetry_kpis.report.html import render_html
+
+    evaluation = checked.evaluation
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserError(f"cannot create {output_dir}: {exc.strerror or exc}") from None
+    charts: dict[str, tuple[bytes, str]] = {}
+    for kr in evaluation.key_results:
+        charts[f"kr:{kr.key}"] = (key_result_chart(kr), _file_name("kr", kr.key))
+    for health in evaluation.health:
+        if health.redacted:
+            continue
+        charts[f"health:{health.key}"] = (health_chart(health), _file_name("health", health.key))
+    files = []
+    try:
+        for png, name in charts.values():
+            path = output_dir / name
+            path.write_bytes(png)
+            files.append(path)
+        page = output_dir / "index.html"
+        page.write_text(render_html(evaluation, checked.definitions, charts), encoding="utf-8")
+    except OSError as exc:
+        raise UserError(f"cannot write the report to {output_dir}: {exc.strerror or exc}") from None
+    return page, files
+
+
+def run(args: argparse.Namespace) -> int:
+    from telemetry_kpis.check import gather
+
+    checked = gather(
+        definitions_dir=args.definitions,
+        as_of=args.as_of,
+        quality=args.quality,
+        public=args.public,
+    )
+    page, files = write_report(checked, args.output_dir)
+    print(
+        f"kpis report: wrote {page} and {len(files)} chart(s) "
+        f"(as of {checked.evaluation.as_of}, level: {checked.evaluation.level})"
+    )
+    return 0
