@@ -99,12 +99,14 @@ def _format_for(path: Path, explicit: str | None) -> str:
 
 
 def _run_part(job: tuple, out=None) -> dict:
-    """Generate one part (a fixed range of projects) into its own file, or onto ``out``.
+    """Generate one part (a fixed range of projects) onto ``out`` or, in a worker, in memory.
 
-    ``out`` is an open binary file (one process: no part files to copy). A ``.gz`` part is
-    always its own gzip member (fixed header, mtime 0), so the bytes never depend on that.
+    ``out`` is the open output (one process). A worker keeps its part in memory and hands it
+    to ``_deliver``, which writes it straight into the output when all earlier parts are
+    there. A ``.gz`` part is always its own gzip member (fixed header, mtime 0).
     """
     import gzip
+    import io
 
     from telemetry_kpis.generate.engine import Generator, open_text
 
@@ -117,24 +119,22 @@ def _run_part(job: tuple, out=None) -> dict:
         noise=cfg["noise"],
     )
     truth = []
-    raw = out if out is not None else open(part_path, "wb", buffering=1 << 16)  # noqa: SIM115
-    try:
-        sink = raw
-        if cfg["gzip"]:
-            sink = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0)
-        fh = open_text(sink)
-        gen.fh = fh
-        for index in range(first, last):
-            truth.append(gen.simulate(index))
-            gen.flush(fh)
-        fh.flush()
-        fh.detach()
-        if sink is not raw:
-            sink.close()  # ends the gzip member; raw stays open
-        raw.flush()
-    finally:
-        if out is None:
-            raw.close()
+    raw = out if out is not None else io.BytesIO()
+    sink = raw
+    if cfg["gzip"]:
+        sink = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0)
+    fh = open_text(sink)
+    gen.fh = fh
+    for index in range(first, last):
+        truth.append(gen.simulate(index))
+        gen.flush(fh)
+    fh.flush()
+    fh.detach()
+    if sink is not raw:
+        sink.close()  # ends the gzip member; raw stays open
+    raw.flush()
+    if out is None:
+        _deliver(part, raw.getbuffer(), part_path)
     return {
         "part": part,
         "path": part_path,
@@ -147,24 +147,93 @@ def _run_part(job: tuple, out=None) -> dict:
     }
 
 
-def _append(out, path: str) -> None:
-    """Append a part file to ``out`` (in-kernel copy where the OS allows it)."""
-    import shutil
+#: set in each worker by ``_init_worker``: (condition, next part, output offset, ready flags,
+#: output file descriptor)
+_SHARED: tuple | None = None
 
-    out.flush()
-    with open(path, "rb") as src:
-        size = os.fstat(src.fileno()).st_size
-        try:
-            while size > 0:
-                copied = os.copy_file_range(src.fileno(), out.fileno(), size)
-                if copied <= 0:
-                    break
-                size -= copied
-        except (AttributeError, OSError):
-            pass
-        if size > 0:
-            src.seek(os.fstat(src.fileno()).st_size - size)
-            shutil.copyfileobj(src, out, 1 << 22)
+
+def _init_worker(cond, next_part, offset, ready, output: str) -> None:
+    global _SHARED
+    _SHARED = (cond, next_part, offset, ready, os.open(output, os.O_WRONLY))
+
+
+def _write_at(fd: int, data, offset: int) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.pwrite(fd, view, offset)
+        view = view[n:]
+        offset += n
+
+
+def _deliver(part: int, data, spill_path: str) -> None:
+    """Put part ``part`` into the output in order, without a copy through the parent.
+
+    The part whose turn it is goes straight to its offset; a part that is early waits in a
+    spill file (the worker goes on with its next part) and is copied in by whichever worker
+    completes the gap. Output bytes are the same whatever the timing.
+    """
+    assert _SHARED is not None
+    cond, next_part, offset, ready, fd = _SHARED
+    with cond:
+        mine = next_part.value == part
+        if mine:
+            _write_at(fd, data, offset.value)
+            offset.value += len(data)
+            next_part.value += 1
+            _drain(spill_path, next_part, offset, ready, fd)
+    if mine:
+        return
+    with open(spill_path, "wb") as spill:
+        spill.write(data)
+    with cond:
+        ready[part] = 1
+        _drain(spill_path, next_part, offset, ready, fd)
+
+
+def _drain(spill_path: str, next_part, offset, ready, fd: int) -> None:
+    """Copy the spilled parts that are next in line (caller holds the condition's lock)."""
+    folder = os.path.dirname(spill_path)
+    while next_part.value < len(ready) and ready[next_part.value]:
+        path = os.path.join(folder, f"part{next_part.value:06d}")
+        with open(path, "rb") as src:
+            size = os.fstat(src.fileno()).st_size
+            pos = offset.value
+            done = 0
+            try:
+                while done < size:
+                    n = os.copy_file_range(src.fileno(), fd, size - done, None, pos + done)
+                    if n <= 0:
+                        break
+                    done += n
+            except OSError:
+                pass
+            while done < size:  # no in-kernel copy here: read and write
+                chunk = os.pread(src.fileno(), min(1 << 22, size - done), done)
+                _write_at(fd, chunk, pos + done)
+                done += len(chunk)
+        os.unlink(path)
+        offset.value += size
+        ready[next_part.value] = 0
+        next_part.value += 1
+
+
+class _NoBar:
+    def update(self, n: int) -> None:
+        pass
+
+    def set_postfix(self, **kw) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _progress_bar(projects: int, progress: bool):
+    if not progress:
+        return _NoBar()  # tqdm takes 0.15 s to import
+    from tqdm import tqdm
+
+    return tqdm(total=projects, unit="project", file=sys.stderr)
 
 
 def generate(
@@ -211,9 +280,7 @@ def generate(
             (i, first, min(first + PART_PROJECTS, projects), cfg, str(Path(tmp) / f"part{i:06d}"))
             for i, first in enumerate(range(0, projects, PART_PROJECTS))
         ]
-        from tqdm import tqdm
-
-        bar = tqdm(total=projects, unit="project", disable=not progress, file=sys.stderr)
+        bar = _progress_bar(projects, progress)
         results_iter: object
         pool = None
         direct = not (workers > 1 and len(jobs) > 1)
@@ -230,12 +297,21 @@ def generate(
                 else:
                     import multiprocessing as mp
 
-                    pool = mp.get_context("fork").Pool(workers)
+                    # import (and build the lookup tables) once, before the workers fork
+                    import telemetry_kpis.generate.engine  # noqa: F401
+
+                    ctx = mp.get_context("fork")
+                    next_part = ctx.Value("q", 0, lock=False)
+                    shared = (
+                        ctx.Condition(),
+                        next_part,
+                        ctx.Value("q", 0, lock=False),
+                        ctx.Array("b", len(jobs), lock=False),
+                        str(partial),
+                    )
+                    pool = ctx.Pool(workers, initializer=_init_worker, initargs=shared)
                     results_iter = pool.imap(_run_part, jobs)
                 for res in results_iter:
-                    if not direct:
-                        _append(out, res["path"])
-                        os.unlink(res["path"])
                     for row in res["noise_rows"]:
                         row["line"] += line_offset
                         noise_rows.append(row)
@@ -253,6 +329,8 @@ def generate(
                 pool.terminate()
                 pool.join()
             bar.close()
+        if pool is not None and next_part.value != len(jobs):
+            raise RuntimeError(f"kpis generate: {next_part.value} of {len(jobs)} parts written")
         os.replace(partial, output)
     elapsed = time.perf_counter() - t0
     summary.update(

@@ -197,7 +197,6 @@ FLUSH_LINES = 1024
 
 _UUID4_KEEP = ~(0xF << 76) & ~(0x3 << 62)
 _UUID4_SET = (4 << 76) | (0x2 << 62)
-_LOW62 = (1 << 62) - 1
 
 
 def uuid4(rng: random.Random) -> str:
@@ -206,10 +205,15 @@ def uuid4(rng: random.Random) -> str:
 
 
 def uuid7(rng: random.Random, ms: int) -> str:
+    """UUIDv7: 48-bit ms timestamp, version 7, 12 random bits, variant 10, 62 random bits."""
     r = rng.getrandbits(74)
-    n = (ms & 0xFFFFFFFFFFFF) << 80 | 7 << 76 | (r >> 62) << 64 | 0x2 << 62 | (r & _LOW62)
-    h = "%032x" % n  # noqa: UP031
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+    return "%08x-%04x-%04x-%04x-%012x" % (  # noqa: UP031
+        ms >> 16 & 0xFFFFFFFF,
+        ms & 0xFFFF,
+        0x7000 | r >> 62,
+        0x8000 | r >> 48 & 0x3FFF,
+        r & 0xFFFFFFFFFFFF,
+    )
 
 
 def derived_uuid(project_id: str) -> str:
@@ -218,7 +222,8 @@ def derived_uuid(project_id: str) -> str:
 
 
 #: "HH:MM:SS." for every second of a day and ".mmm" digits: a timestamp is three lookups
-_HMS = tuple(f"{h:02d}:{m:02d}:{s:02d}." for h in range(24) for m in range(60) for s in range(60))
+_TWO = [f"{i:02d}" for i in range(60)]
+_HMS = tuple([f"{_TWO[h]}:{m}:{sec}." for h in range(24) for m in _TWO for sec in _TWO])
 _MILLI = tuple(f"{i:03d}" for i in range(1000))
 
 
@@ -340,7 +345,18 @@ FAST_CONST = {
 }
 
 
+_RENDERERS: dict[bool, object] = {}
+
+
 def _fast_renderer(jsonl: bool):
+    """The compiled renderer of the format (compiled once per process)."""
+    fn = _RENDERERS.get(jsonl)
+    if fn is None:
+        fn = _RENDERERS[jsonl] = _compile_renderer(jsonl)
+    return fn
+
+
+def _compile_renderer(jsonl: bool):
     """Compile ``render(etl, ..., up)``: one f-string over the constant text between values.
 
     Same bytes as ``Format.render`` for an unstructured event, without a format string to
@@ -1077,6 +1093,7 @@ class Generator:
         lines = self.lines
         fast = self.fmt.fast
         getrandbits = rng.getrandbits
+        days, hms, milli = _DAYS, _HMS, _MILLI
         for off, uns, extra, name, ver in seq:
             h = getrandbits(128) & _UUID4_KEEP | _UUID4_SET
             h = "%032x" % h  # noqa: UP031
@@ -1102,11 +1119,20 @@ class Generator:
                 ctx_head, ctx_tail = state_head, ""
             else:
                 ctx_head, ctx_tail = head, extra
+            # ts() inlined for the four per-event timestamps
+            day, rem = divmod(etl, DAY_MS)
+            etl_ts = days[day] + hms[rem // 1000] + milli[rem % 1000]
+            day, rem = divmod(created, DAY_MS)
+            created_ts = days[day] + hms[rem // 1000] + milli[rem % 1000]
+            day, rem = divmod(derived, DAY_MS)
+            derived_ts = days[day] + hms[rem // 1000] + milli[rem % 1000]
+            day, rem = divmod(upload, DAY_MS)
+            upload_ts = days[day] + hms[rem // 1000] + milli[rem % 1000]
             lines.append(
                 fast(
-                    ts(etl),
+                    etl_ts,
                     collector_ts,
-                    ts(created),
+                    created_ts,
                     event_id,
                     tracker,
                     ip,
@@ -1116,19 +1142,19 @@ class Generator:
                     uns,
                     tz,
                     sent_ts,
-                    ts(derived),
+                    derived_ts,
                     name,
                     ver,
-                    ts(upload),
+                    upload_ts,
                 )
             )
             if noise:
                 r = nrng.random()
                 if r < noise_max:
                     vals = [
-                        ts(etl),
+                        etl_ts,
                         collector_ts,
-                        ts(created),
+                        created_ts,
                         "unstruct",
                         event_id,
                         tracker,
@@ -1141,7 +1167,7 @@ class Generator:
                         uns,
                         tz,
                         sent_ts,
-                        ts(derived),
+                        derived_ts,
                         "com.meltano",
                         name,
                         "jsonschema",
