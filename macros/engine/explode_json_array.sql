@@ -24,13 +24,16 @@
 
 {% macro postgres__explode_json_array(json_expr, key, alias) -%}
     cross join lateral (
+        select cast({{ json_expr }} as json) -> '{{ key }}' as array_value
+    ) as {{ alias }}_source
+    cross join lateral (
         select
             cast(elements.element as text) as element,
             cast(elements.element_index as integer) as element_index
         from json_array_elements(
             case
-                when json_typeof(cast({{ json_expr }} as json) -> '{{ key }}') = 'array'
-                    then cast({{ json_expr }} as json) -> '{{ key }}'
+                when json_typeof({{ alias }}_source.array_value) = 'array'
+                    then {{ alias }}_source.array_value
                 else cast('[]' as json)
             end
         ) with ordinality as elements (element, element_index)

@@ -5,7 +5,8 @@
 
     PostgreSQL 15 has no pg_input_is_valid (16+), so it calls telemetry_kpis.is_valid_json(text),
     a small plpgsql function created idempotently by create_engine_functions() (a pre-hook of
-    the staging base model).
+    the staging base model). Text holding the escape \u0000 counts as invalid on every engine:
+    PostgreSQL's jsonb (used to read fields) cannot store it.
 -#}
 {% macro json_is_valid(text_expr) -%}
     {{ return(adapter.dispatch('json_is_valid', 'telemetry_kpis')(text_expr)) }}
@@ -16,11 +17,11 @@
 {%- endmacro %}
 
 {% macro duckdb__json_is_valid(text_expr) -%}
-    json_valid({{ text_expr }})
+    (json_valid({{ text_expr }}) and position('\u0000' in {{ text_expr }}) = 0)
 {%- endmacro %}
 
 {% macro postgres__json_is_valid(text_expr) -%}
-    telemetry_kpis.is_valid_json({{ text_expr }})
+    (telemetry_kpis.is_valid_json({{ text_expr }}) and position('\u0000' in {{ text_expr }}) = 0)
 {%- endmacro %}
 
 

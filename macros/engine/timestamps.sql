@@ -37,7 +37,8 @@
     without time zone; NULL when the text is not in that shape.
 -#}
 {% macro iso_timestamp_pattern() -%}
-    '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$'
+    {{- "'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
+        ~ "([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$'" -}}
 {%- endmacro %}
 
 {% macro iso_timestamp_to_utc(text_expr) -%}

@@ -13,22 +13,31 @@ with contexts as (
 
 ),
 
+parsed as (
+
+    select
+        *,
+        {{ telemetry_kpis.json_parse('context_data') }} as context_doc
+    from contexts
+
+),
+
 final as (
 
     select
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_text('context_data', ['command']) }} as command,
-        {{ telemetry_kpis.json_text('context_data', ['parent_command_hint']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['command']) }} as command,
+        {{ telemetry_kpis.json_field('context_doc', ['parent_command_hint']) }}
             as parent_command_hint,
-        {{ telemetry_kpis.json_text('context_data', ['sub_command']) }} as sub_command,
+        {{ telemetry_kpis.json_field('context_doc', ['sub_command']) }} as sub_command,
         {{ telemetry_kpis.json_sub('context_data', ['option_keys']) }} as option_keys,
         {{ telemetry_kpis.json_sub('context_data', ['options']) }} as command_options,
-        {{ telemetry_kpis.json_text('context_data', ['options', 'blocks']) }} as option_blocks,
-        {{ telemetry_kpis.json_text('context_data', ['options', 'environment']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['options', 'blocks']) }} as option_blocks,
+        {{ telemetry_kpis.json_field('context_doc', ['options', 'environment']) }}
             as option_environment_hash
-    from contexts
+    from parsed
 
 )
 

@@ -16,6 +16,7 @@ ranked as (
 
     select
         *,
+        {{ telemetry_kpis.json_parse('context_data') }} as context_doc,
         row_number() over (partition by event_id order by context_index) as context_rank
     from contexts
 
@@ -27,22 +28,22 @@ extracted as (
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_text('context_data', ['context_uuid']) }} as context_uuid,
-        {{ telemetry_kpis.json_text('context_data', ['parent_context_uuid']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['context_uuid']) }} as context_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['parent_context_uuid']) }}
             as parent_context_uuid,
-        {{ telemetry_kpis.json_text('context_data', ['meltano_version']) }} as meltano_version,
-        {{ telemetry_kpis.json_text('context_data', ['python_version']) }} as python_version,
-        {{ telemetry_kpis.json_text('context_data', ['python_implementation']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['meltano_version']) }} as meltano_version,
+        {{ telemetry_kpis.json_field('context_doc', ['python_version']) }} as python_version,
+        {{ telemetry_kpis.json_field('context_doc', ['python_implementation']) }}
             as python_implementation,
-        {{ telemetry_kpis.json_text('context_data', ['system_name']) }} as system_name,
-        {{ telemetry_kpis.json_text('context_data', ['system_release']) }} as system_release,
-        {{ telemetry_kpis.json_text('context_data', ['system_version']) }} as system_version,
-        {{ telemetry_kpis.json_text('context_data', ['machine']) }} as machine,
-        {{ telemetry_kpis.json_text('context_data', ['windows_edition']) }} as windows_edition,
-        {{ telemetry_kpis.json_text('context_data', ['freedesktop_id']) }} as freedesktop_id,
-        {{ telemetry_kpis.json_text('context_data', ['freedesktop_id_like']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['system_name']) }} as system_name,
+        {{ telemetry_kpis.json_field('context_doc', ['system_release']) }} as system_release,
+        {{ telemetry_kpis.json_field('context_doc', ['system_version']) }} as system_version,
+        {{ telemetry_kpis.json_field('context_doc', ['machine']) }} as machine,
+        {{ telemetry_kpis.json_field('context_doc', ['windows_edition']) }} as windows_edition,
+        {{ telemetry_kpis.json_field('context_doc', ['freedesktop_id']) }} as freedesktop_id,
+        {{ telemetry_kpis.json_field('context_doc', ['freedesktop_id_like']) }}
             as freedesktop_id_like,
-        {{ telemetry_kpis.json_text('context_data', ['freedesktop_version_id']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['freedesktop_version_id']) }}
             as freedesktop_version_id,
         {{ telemetry_kpis.json_sub('context_data', ['notable_flag_env_vars']) }}
             as notable_flag_env_vars,
@@ -50,11 +51,11 @@ extracted as (
             as notable_hashed_env_vars,
         {{ telemetry_kpis.json_sub('context_data', ['process_hierarchy']) }}
             as process_hierarchy,
-        {{ telemetry_kpis.json_text('context_data', ['is_dev_build']) }} as is_dev_build_text,
-        {{ telemetry_kpis.json_text('context_data', ['is_ci_environment']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['is_dev_build']) }} as is_dev_build_text,
+        {{ telemetry_kpis.json_field('context_doc', ['is_ci_environment']) }}
             as is_ci_environment_text,
-        {{ telemetry_kpis.json_text('context_data', ['num_cpu_cores']) }} as num_cpu_cores_text,
-        {{ telemetry_kpis.json_text('context_data', ['num_cpu_cores_available']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['num_cpu_cores']) }} as num_cpu_cores_text,
+        {{ telemetry_kpis.json_field('context_doc', ['num_cpu_cores_available']) }}
             as num_cpu_cores_available_text
     from ranked
     where context_rank = 1

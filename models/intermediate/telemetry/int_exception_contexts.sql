@@ -9,17 +9,26 @@ with contexts as (
 
 ),
 
+parsed as (
+
+    select
+        *,
+        {{ telemetry_kpis.json_parse('context_data') }} as context_doc
+    from contexts
+
+),
+
 final as (
 
     select
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_text('context_data', ['context_uuid']) }} as context_uuid,
-        {{ telemetry_kpis.json_text('context_data', ['exception', 'type']) }} as exception_type,
-        {{ telemetry_kpis.json_text('context_data', ['exception', 'str_hash']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['context_uuid']) }} as context_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['exception', 'type']) }} as exception_type,
+        {{ telemetry_kpis.json_field('context_doc', ['exception', 'str_hash']) }}
             as exception_str_hash,
-        {{ telemetry_kpis.json_text('context_data', ['exception', 'repr_hash']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['exception', 'repr_hash']) }}
             as exception_repr_hash,
         {{ telemetry_kpis.json_sub('context_data', ['exception', 'traceback']) }}
             as exception_traceback,
@@ -27,9 +36,9 @@ final as (
             as exception_cause,
         {{ telemetry_kpis.json_sub('context_data', ['exception', 'context']) }}
             as exception_context,
-        {{ telemetry_kpis.json_text('context_data', ['exception', 'type']) }} is not null
+        {{ telemetry_kpis.json_field('context_doc', ['exception', 'type']) }} is not null
             as has_exception
-    from contexts
+    from parsed
 
 )
 

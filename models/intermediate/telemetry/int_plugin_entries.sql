@@ -22,7 +22,7 @@ exploded as (
         {{ telemetry_kpis.json_text('contexts.context_data', ['context_uuid']) }}
             as plugins_context_uuid,
         plugins_array.element_index as plugin_index,
-        plugins_array.element as plugin_json
+        {{ telemetry_kpis.json_parse('plugins_array.element') }} as plugin_doc
     from contexts
     {{ telemetry_kpis.explode_json_array('contexts.context_data', 'plugins', 'plugins_array') }}
 
@@ -36,21 +36,21 @@ typed as (
         plugin_index,
         schema_version,
         plugins_context_uuid,
-        {{ telemetry_kpis.json_text('plugin_json', ['category']) }} as plugin_category,
-        {{ telemetry_kpis.json_text('plugin_json', ['name_hash']) }} as plugin_name_hash,
-        {{ telemetry_kpis.json_text('plugin_json', ['namespace_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['category']) }} as plugin_category,
+        {{ telemetry_kpis.json_field('plugin_doc', ['name_hash']) }} as plugin_name_hash,
+        {{ telemetry_kpis.json_field('plugin_doc', ['namespace_hash']) }}
             as plugin_namespace_hash,
-        {{ telemetry_kpis.json_text('plugin_json', ['executable_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['executable_hash']) }}
             as plugin_executable_hash,
-        {{ telemetry_kpis.json_text('plugin_json', ['variant_name_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['variant_name_hash']) }}
             as plugin_variant_name_hash,
-        {{ telemetry_kpis.json_text('plugin_json', ['parent_name_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['parent_name_hash']) }}
             as plugin_parent_name_hash,
-        {{ telemetry_kpis.json_text('plugin_json', ['pip_url_hash']) }} as plugin_pip_url_hash,
-        {{ telemetry_kpis.json_text('plugin_json', ['plugin_lock_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['pip_url_hash']) }} as plugin_pip_url_hash,
+        {{ telemetry_kpis.json_field('plugin_doc', ['plugin_lock_hash']) }}
             as plugin_lock_hash,
-        {{ telemetry_kpis.json_text('plugin_json', ['command']) }} as command_text,
-        {{ telemetry_kpis.json_is_array('plugin_json', ['command']) }} as is_command_list
+        {{ telemetry_kpis.json_field('plugin_doc', ['command']) }} as command_text,
+        {{ telemetry_kpis.json_field_is_array('plugin_doc', ['command']) }} as is_command_list
     from exploded
 
 ),

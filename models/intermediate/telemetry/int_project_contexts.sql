@@ -13,6 +13,7 @@ ranked as (
 
     select
         *,
+        {{ telemetry_kpis.json_parse('context_data') }} as context_doc,
         row_number() over (partition by event_id order by context_index) as context_rank
     from contexts
 
@@ -24,16 +25,16 @@ typed as (
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_text('context_data', ['context_uuid']) }} as context_uuid,
-        {{ telemetry_kpis.json_text('context_data', ['project_uuid']) }} as project_uuid,
-        {{ telemetry_kpis.json_text('context_data', ['project_uuid_source']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['context_uuid']) }} as context_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['project_uuid']) }} as project_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['project_uuid_source']) }}
             as project_uuid_source,
-        {{ telemetry_kpis.json_text('context_data', ['client_uuid']) }} as client_uuid,
-        {{ telemetry_kpis.json_text('context_data', ['environment_name_hash']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['client_uuid']) }} as client_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['environment_name_hash']) }}
             as environment_name_hash,
-        {{ telemetry_kpis.json_text('context_data', ['send_anonymous_usage_stats']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['send_anonymous_usage_stats']) }}
             as send_anonymous_usage_stats_text,
-        {{ telemetry_kpis.json_text('context_data', ['send_anonymous_usage_stats_source']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['send_anonymous_usage_stats_source']) }}
             as send_anonymous_usage_stats_source
     from ranked
     where context_rank = 1
