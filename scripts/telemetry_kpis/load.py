@@ -608,6 +608,52 @@ def read_batches(path: Path, *, on_bytes: Any = None) -> Iterator[_Batch]:
         yield batch
 
 
+def prefetch(batches: Iterator[_Batch], depth: int = 2) -> Iterator[tuple[_Batch, Any]]:
+    """Read and prepare (batch, DataFrame) pairs in a thread while the database works.
+
+    DuckDB and psycopg release the GIL while they run, so reading, decoding and splitting the
+    next batch overlaps with parsing and writing the current one (two cores instead of one).
+    At most ``depth`` prepared batches wait in memory. Errors of the reader are re-raised here.
+    """
+    import queue
+    import threading
+
+    pending: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not stop.is_set():
+            try:
+                pending.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def work() -> None:
+        try:
+            for batch in batches:
+                if not put(("batch", (batch, batch.frame()))):
+                    return
+            put(("end", None))
+        except BaseException as exc:  # noqa: BLE001 - handed over to the consumer
+            put(("error", exc))
+
+    thread = threading.Thread(target=work, name="kpis-load-reader", daemon=True)
+    thread.start()
+    try:
+        while True:
+            kind, payload = pending.get()
+            if kind == "end":
+                return
+            if kind == "error":
+                raise payload
+            yield payload
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
 def _decode_lenient(data: bytes) -> str:
     return data.decode("utf-8", errors="replace")
 
@@ -750,8 +796,9 @@ class _Loader:
             [source_file, default_uploaded_at, now],
         )
 
-    def stage(self, batch: _Batch) -> None:
-        self.duck.register("load_batch_frame", batch.frame())
+    def stage(self, frame: Any) -> None:
+        """Make a batch's DataFrame (see :meth:`_Batch.frame`) the relation load_batch_frame."""
+        self.duck.register("load_batch_frame", frame)
 
     def unstage(self) -> None:
         self.duck.unregister("load_batch_frame")
@@ -947,8 +994,8 @@ def _load_one(
         now = _utc_now()
         loader.set_params(path.name, default_uploaded_at, now)
         with _progress_bar(show_progress, size, path.name) as bar:
-            for batch in read_batches(path, on_bytes=bar.update):
-                loader.stage(batch)
+            for batch, frame in prefetch(read_batches(path, on_bytes=bar.update)):
+                loader.stage(frame)
                 try:
                     inserted = loader.insert_events(events_sql)
                     result.rows_loaded += inserted

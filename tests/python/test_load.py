@@ -306,6 +306,18 @@ def test_a_failing_file_leaves_nothing_behind(duckdb_env, tmp_path):
     assert scalar(duckdb_env, "select count(*) from raw.load_log") == 0
 
 
+def test_a_truncated_gzip_file_is_rolled_back(duckdb_env, tmp_path):
+    truncated = tmp_path / "cut.jsonl.gz"
+    data = gzip.compress(REAL_EVENTS.read_bytes())
+    truncated.write_bytes(data[: len(data) // 2])
+    result = load(duckdb_env, str(truncated))
+    assert result.returncode == 2
+    assert "cannot read" in result.stderr and str(truncated) in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert scalar(duckdb_env, "select count(*) from raw.snowplow_events") == 0
+    assert scalar(duckdb_env, "select count(*) from raw.load_log") == 0
+
+
 # --- user mistakes --------------------------------------------------------------------------
 def test_unreachable_postgres_is_one_clear_line(postgres_env):
     env = dict(postgres_env, KPIS_PG_PORT="1")
