@@ -285,6 +285,25 @@ def test_bad_tsv_lines_are_rejected(warehouse_env, tmp_path):
     ]
 
 
+def test_overlong_lines_and_block_boundaries(duckdb_env, tmp_path, monkeypatch):
+    """Tiny read blocks and line limit: lines spanning blocks, an over-long line, a BOM."""
+    import telemetry_kpis.load as load_module
+
+    monkeypatch.setattr(load_module, "READ_BLOCK", 1000)
+    monkeypatch.setattr(load_module, "MAX_LINE_BYTES", 20_000)
+    monkeypatch.setattr(load_module, "BATCH_BYTES", 30_000)
+    good = REAL_EVENTS.read_bytes().split(b"\n")[:6]
+    path = tmp_path / "long.jsonl"
+    long_line = b'{"event_id": "' + b"x" * 50_000 + b'"}'
+    path.write_bytes(b"\xef\xbb\xbf" + b"\n".join([*good[:3], long_line, *good[3:]]) + b"\n")
+    summary = load_files(Settings.from_env(duckdb_env), [path], progress=False)
+    result = summary.files[0]
+    assert (result.rows_loaded, result.rows_rejected) == (6, 1)
+    assert result.reject_samples == [(4, "line_too_long")]
+    lines = query(duckdb_env, "select _source_line from raw.snowplow_events order by 1")
+    assert [row[0] for row in lines] == [1, 2, 3, 5, 6, 7]
+
+
 # --- atomicity ------------------------------------------------------------------------------
 def test_a_failing_file_leaves_nothing_behind(duckdb_env, tmp_path):
     """A database error in the middle of a file rolls the whole file back."""
