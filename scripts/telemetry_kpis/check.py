@@ -146,7 +146,7 @@ def gather(
         raw = read_kpi_values(engine)
         moment = as_of_time(as_of)
         computed: dict[str, float | None] = {}
-        if any(h.metric == "data_freshness_hours" for h in definitions.health_metrics):
+        if any(h.computed for h in definitions.health_metrics):
             newest = read_newest_execution_at(engine, moment)
             computed["data_freshness_hours"] = (
                 None if newest is None else (moment - newest).total_seconds() / 3600

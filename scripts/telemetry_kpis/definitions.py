@@ -9,7 +9,8 @@ file fails with one line naming the file, the field and what was expected, e.g.:
 
 The metrics a definition may use are the ``metric_name``s that ``marts.kpi_values`` publishes
 (:data:`METRICS`, from the publishing contract in ``metrics.md``), ``manual`` for a key result
-whose values are entered in the file, and the computed health metric ``data_freshness_hours``.
+whose values are entered in the file; ``data_freshness_hours`` without a grain is computed live
+by ``kpis check`` (see :data:`COMPUTED_METRICS`).
 """
 
 from __future__ import annotations
@@ -66,9 +67,15 @@ METRICS: dict[str, MetricInfo] = {
     "reactivated_projects": MetricInfo(("month",), "count", "lifecycle: reactivated projects"),
     "churned_projects": MetricInfo(("month",), "count", "lifecycle: churned projects"),
     "bad_event_share": MetricInfo(("day",), "rate", "quarantined / raw events, by day of load"),
+    "data_freshness_hours": MetricInfo(
+        ("day",), "hours", "hours between the end of the day and the newest event by then"
+    ),
 }
 
-#: Health metrics computed by ``kpis check`` itself rather than read from kpi_values.
+#: Health metrics computed by ``kpis check`` itself (when given without a grain) rather than
+#: read from kpi_values: the live freshness, now (or the end of the --as-of day) minus the
+#: newest execution in marts.fct_cli_executions. With ``grain: day`` the same name reads the
+#: kpi_values series instead (freshness at the end of each day, as the marts computed it).
 COMPUTED_METRICS: dict[str, MetricInfo] = {
     "data_freshness_hours": MetricInfo(
         (), "hours", "hours between the as-of time and the newest CLI execution"
@@ -246,7 +253,7 @@ class HealthMetric(_Model):
 
     @property
     def computed(self) -> bool:
-        return self.metric in COMPUTED_METRICS
+        return self.metric in COMPUTED_METRICS and self.grain is None
 
 
 class DefinitionFile(_Model):
@@ -444,12 +451,18 @@ def _check_key_result(kr: KeyResult, okr_names: set[str]) -> list[tuple[str, str
 
 def _check_health(hm: HealthMetric) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
-    if hm.metric in COMPUTED_METRICS:
-        for field in ("grain", "max_drop_pct", "max_rise_pct", "baseline_periods", "anomaly"):
+    if hm.computed:
+        for field in ("max_drop_pct", "max_rise_pct", "baseline_periods", "anomaly"):
             if getattr(hm, field) is not None:
-                problems.append((field, f"not supported for {hm.metric} (only expected_range)"))
+                problems.append(
+                    (
+                        field,
+                        f"not supported for the live {hm.metric} (only expected_range; "
+                        "add grain: day to check the kpi_values series)",
+                    )
+                )
     elif hm.metric not in METRICS:
-        known = ", ".join([*METRICS, *COMPUTED_METRICS])
+        known = ", ".join(METRICS)
         problems.append(("metric", f"expected one of {known}, got {hm.metric!r}"))
     elif hm.grain is None:
         problems.append(("grain", "missing required field"))

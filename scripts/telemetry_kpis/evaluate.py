@@ -427,7 +427,7 @@ def evaluate_health_metric(
     computed_value: float | None = None,
 ) -> HealthResult:
     """Range, change vs baseline and anomaly score of one health metric; ok / warn / alarm."""
-    info = COMPUTED_METRICS.get(hm.metric) or METRICS[hm.metric]
+    info = COMPUTED_METRICS[hm.metric] if hm.computed else METRICS[hm.metric]
     rng = hm.expected_range
     result = HealthResult(
         key=hm.key,

@@ -198,10 +198,21 @@ INVALID = [
         "expected a percentage above 0",
     ),
     (
-        "freshness_with_grain",
-        replace("metric: pipeline_success_rate", "metric: data_freshness_hours"),
+        "live_freshness_with_baseline",
+        replace(
+            "    grain: day\n    expected_range",
+            "    max_rise_pct: 50\n    expected_range",
+        ).replace("metric: pipeline_success_rate", "metric: data_freshness_hours"),
+        "health_metrics[0].max_rise_pct",
+        "not supported for the live data_freshness_hours",
+    ),
+    (
+        "freshness_series_grain",
+        replace("metric: pipeline_success_rate", "metric: data_freshness_hours").replace(
+            "    grain: day\n", "    grain: week\n"
+        ),
         "health_metrics[0].grain",
-        "not supported for data_freshness_hours",
+        "expected one of day for data_freshness_hours, got 'week'",
     ),
     (
         "manual_without_values",

@@ -337,6 +337,22 @@ def test_health_no_data_is_a_warning():
     assert stale.status == "alarm" and "72.0h above the maximum 48.0h" in stale.breaches[0]
 
 
+def test_freshness_series_from_kpi_values():
+    definition = HealthMetric(
+        metric="data_freshness_hours",
+        grain="day",
+        expected_range={"max": 48},
+        anomaly={"threshold": 3.5},
+        severity="alarm",
+        runbook="https://bi.example.com/r",
+    )
+    assert not definition.computed
+    series = daily([10, 12, 11, 9, 10, 60], LAST, "data_freshness_hours")
+    result = evaluate_health_metric(definition, series, LAST)
+    assert result.kind == "hours" and result.value == 60
+    assert result.status == "alarm" and len(result.breaches) == 2  # range and anomaly
+
+
 # --- public view and display ------------------------------------------------------------------
 def test_public_view_redacts_internal_values(tmp_path):
     from telemetry_kpis.definitions import load_definitions
