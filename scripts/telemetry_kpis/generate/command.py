@@ -99,14 +99,13 @@ def _format_for(path: Path, explicit: str | None) -> str:
 
 
 def _run_part(job: tuple, out=None) -> dict:
-    """Generate one part (a fixed range of projects) onto ``out`` or, in a worker, in memory.
+    """Generate one part (a fixed range of projects) onto ``out`` or, in a worker, in order.
 
-    ``out`` is the open output (one process). A worker keeps its part in memory and hands it
-    to ``_deliver``, which writes it straight into the output when all earlier parts are
-    there. A ``.gz`` part is always its own gzip member (fixed header, mtime 0).
+    ``out`` is the open output (one process). A worker writes through ``_PartSink``: in place
+    once every earlier part is in the output, else into a spill file copied in later. A
+    ``.gz`` part is always its own gzip member (fixed header, mtime 0).
     """
     import gzip
-    import io
 
     from telemetry_kpis.generate.engine import Generator, open_text
 
@@ -119,7 +118,7 @@ def _run_part(job: tuple, out=None) -> dict:
         noise=cfg["noise"],
     )
     truth = []
-    raw = out if out is not None else io.BytesIO()
+    raw = out if out is not None else _PartSink(part, part_path)
     sink = raw
     if cfg["gzip"]:
         sink = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0)
@@ -134,7 +133,7 @@ def _run_part(job: tuple, out=None) -> dict:
         sink.close()  # ends the gzip member; raw stays open
     raw.flush()
     if out is None:
-        _deliver(part, raw.getbuffer(), part_path)
+        raw.finish()
     return {
         "part": part,
         "path": part_path,
@@ -157,62 +156,113 @@ def _init_worker(cond, next_part, offset, ready, output: str) -> None:
     _SHARED = (cond, next_part, offset, ready, os.open(output, os.O_WRONLY))
 
 
-def _write_at(fd: int, data, offset: int) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.pwrite(fd, view, offset)
-        view = view[n:]
+def _write_at(fd: int, chunks: list, offset: int) -> None:
+    """Write ``chunks`` (bytes-like objects) at ``offset``, in batches of ``os.pwritev``."""
+    views = [memoryview(c) for c in chunks if len(c)]
+    while views:
+        batch = views[:512]  # IOV_MAX is 1024 on Linux
+        n = os.pwritev(fd, batch, offset)
         offset += n
+        while n:
+            if n >= len(views[0]):
+                n -= len(views[0])
+                views.pop(0)
+            else:
+                views[0] = views[0][n:]
+                n = 0
 
 
-def _deliver(part: int, data, spill_path: str) -> None:
-    """Put part ``part`` into the output in order, without a copy through the parent.
+class _PartSink:
+    """Where a worker writes its part: straight into the output once it is the part's turn.
 
-    The part whose turn it is goes straight to its offset; a part that is early waits in a
-    spill file (the worker goes on with its next part) and is copied in by whichever worker
-    completes the gap. Output bytes are the same whatever the timing.
+    Parts go into the output in order. Until every earlier part is there, the bytes go to a
+    spill file (written and forgotten: no memory held); when the turn comes (checked at each
+    write) the spilled bytes are copied in by the kernel and the rest is written in place. A
+    part that ends before its turn is copied in by whichever worker closes the gap. Output
+    bytes never depend on the timing.
     """
-    assert _SHARED is not None
-    cond, next_part, offset, ready, fd = _SHARED
-    with cond:
-        mine = next_part.value == part
-        if mine:
-            _write_at(fd, data, offset.value)
-            offset.value += len(data)
-            next_part.value += 1
-            _drain(spill_path, next_part, offset, ready, fd)
-    if mine:
-        return
-    with open(spill_path, "wb") as spill:
-        spill.write(data)
-    with cond:
-        ready[part] = 1
-        _drain(spill_path, next_part, offset, ready, fd)
+
+    closed = False
+
+    def __init__(self, part: int, spill_path: str) -> None:
+        assert _SHARED is not None
+        self.part = part
+        self.spill_path = spill_path
+        self.cond, self.next_part, self.offset, self.ready, self.fd = _SHARED
+        self.spill = os.open(spill_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        self.spilled = 0
+        self.pos = -1  # output offset once this part writes in place
+
+    def _take_turn(self) -> None:
+        with self.cond:
+            start = self.offset.value
+        os.close(self.spill)
+        _copy_in(self.spill_path, self.fd, start)
+        self.pos = start + self.spilled
+
+    def write(self, data) -> int:
+        if self.pos < 0 and self.next_part.value == self.part:
+            self._take_turn()
+        if self.pos >= 0:
+            _write_at(self.fd, [data], self.pos)
+            self.pos += len(data)
+        else:
+            _write_at(self.spill, [data], self.spilled)
+            self.spilled += len(data)
+        return len(data)
+
+    def finish(self) -> None:
+        with self.cond:
+            if self.pos < 0 and self.next_part.value == self.part:
+                self._take_turn()
+            if self.pos >= 0:
+                self.offset.value = self.pos
+                self.next_part.value += 1
+            else:
+                os.close(self.spill)
+                self.ready[self.part] = 1
+            _drain(self.spill_path, self.next_part, self.offset, self.ready, self.fd)
+
+    def writable(self) -> bool:
+        return True
+
+    def readable(self) -> bool:
+        return False
+
+    def seekable(self) -> bool:
+        return False
+
+    def flush(self) -> None:
+        pass
+
+
+def _copy_in(path: str, fd: int, pos: int) -> int:
+    """Copy file ``path`` into ``fd`` at ``pos`` (in the kernel where possible), delete it."""
+    with open(path, "rb") as src:
+        size = os.fstat(src.fileno()).st_size
+        done = 0
+        try:
+            while done < size:
+                n = os.copy_file_range(src.fileno(), fd, size - done, None, pos + done)
+                if n <= 0:
+                    break
+                done += n
+        except OSError:
+            pass
+        while done < size:  # no in-kernel copy here: read and write
+            chunk = os.pread(src.fileno(), min(1 << 22, size - done), done)
+            _write_at(fd, [chunk], pos + done)
+            done += len(chunk)
+    os.unlink(path)
+    return size
 
 
 def _drain(spill_path: str, next_part, offset, ready, fd: int) -> None:
-    """Copy the spilled parts that are next in line (caller holds the condition's lock)."""
+    """Copy in the spilled parts that are next in line (caller holds the condition's lock)."""
     folder = os.path.dirname(spill_path)
     while next_part.value < len(ready) and ready[next_part.value]:
         path = os.path.join(folder, f"part{next_part.value:06d}")
-        with open(path, "rb") as src:
-            size = os.fstat(src.fileno()).st_size
-            pos = offset.value
-            done = 0
-            try:
-                while done < size:
-                    n = os.copy_file_range(src.fileno(), fd, size - done, None, pos + done)
-                    if n <= 0:
-                        break
-                    done += n
-            except OSError:
-                pass
-            while done < size:  # no in-kernel copy here: read and write
-                chunk = os.pread(src.fileno(), min(1 << 22, size - done), done)
-                _write_at(fd, chunk, pos + done)
-                done += len(chunk)
-        os.unlink(path)
-        offset.value += size
+        offset.value += _copy_in(path, fd, offset.value)
         ready[next_part.value] = 0
         next_part.value += 1
 
