@@ -35,7 +35,6 @@ monthly as (
 
 select
     month_start_date,
-    lag(eom_active, 1, 0) over (order by month_start_date) as eom_active_previous_month,
     new_active,
     reactivated,
     churned,
@@ -44,6 +43,7 @@ select
     whales,
     marlins,
     guppies,
-    no_pipeline_runs
+    no_pipeline_runs,
+    lag(eom_active, 1, 0) over (order by month_start_date) as eom_active_previous_month
 from monthly
 order by month_start_date

@@ -23,7 +23,8 @@ published as (
         value as published_active_projects,
         is_complete
     from {{ ref('kpi_values') }}
-    where metric_name = 'active_projects'
+    where
+        metric_name = 'active_projects'
         and grain = 'month'
 
 ),

@@ -16,7 +16,7 @@ select
     cohort_size,
     months_since_first_active,
     eom_active_project_count,
-    round(cast(retention_share as numeric), 3) as retention_share,
-    is_complete
+    is_complete,
+    round(cast(retention_share as numeric), 3) as retention_share
 from cohorts
 order by cohort_month_start_date, months_since_first_active

@@ -16,10 +16,16 @@ dates as (
 
 spine_periods as (
 
-    select distinct 'day' as grain, date_day as period_start, date_day as period_end
+    select distinct
+        'day' as grain,
+        date_day as period_start,
+        date_day as period_end
     from dates
     union all
-    select distinct 'week' as grain, week_start_date as period_start, week_end_date as period_end
+    select distinct
+        'week' as grain,
+        week_start_date as period_start,
+        week_end_date as period_end
     from dates
     union all
     select distinct
@@ -61,9 +67,10 @@ missing as (
         'missing period' as problem
     from expected
     left join kpi_values
-        on expected.metric_name = kpi_values.metric_name
-        and expected.grain = kpi_values.grain
-        and expected.period_start = kpi_values.period_start
+        on
+            expected.metric_name = kpi_values.metric_name
+            and expected.grain = kpi_values.grain
+            and expected.period_start = kpi_values.period_start
     where kpi_values.metric_name is null
 
 ),
@@ -77,10 +84,11 @@ unexpected as (
         'period outside the spine or wrong period_end' as problem
     from kpi_values
     left join expected
-        on kpi_values.metric_name = expected.metric_name
-        and kpi_values.grain = expected.grain
-        and kpi_values.period_start = expected.period_start
-        and kpi_values.period_end = expected.period_end
+        on
+            kpi_values.metric_name = expected.metric_name
+            and kpi_values.grain = expected.grain
+            and kpi_values.period_start = expected.period_start
+            and kpi_values.period_end = expected.period_end
     where expected.metric_name is null
 
 )

@@ -25,13 +25,15 @@ kpi_values as (
 
 expected as (
     {% for metric_name, grains in contract.items() %}
-    {%- for grain in grains %}
-    select '{{ metric_name }}' as metric_name, '{{ grain }}' as grain
-    {%- if not loop.last %} union all{% endif %}
-    {%- endfor %}
+        {%- for grain in grains %}
+            select
+                '{{ metric_name }}' as metric_name,
+                '{{ grain }}' as grain
+            {%- if not loop.last %} union all{% endif %}
+        {%- endfor %}
     {%- if not loop.last %}
-    union all
-    {%- endif %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),
@@ -51,8 +53,9 @@ select
     'metric missing from kpi_values' as problem
 from expected
 left join published
-    on expected.metric_name = published.metric_name
-    and expected.grain = published.grain
+    on
+        expected.metric_name = published.metric_name
+        and expected.grain = published.grain
 where published.metric_name is null
 union all
 select
@@ -60,5 +63,6 @@ select
     grain,
     'null count' as problem
 from kpi_values
-where value is null
+where
+    value is null
     and metric_name not in ('pipeline_success_rate', 'prod_pipeline_run_share', 'bad_event_share')

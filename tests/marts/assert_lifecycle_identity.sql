@@ -54,5 +54,6 @@ series as (
 
 select *
 from series
-where eom_active_projects
+where
+    eom_active_projects
     <> previous_eom_active_projects + new_projects + reactivated_projects - churned_projects

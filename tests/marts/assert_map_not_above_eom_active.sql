@@ -31,7 +31,8 @@ published as (
         period_start as month_start_date,
         value as active_projects
     from kpi_values
-    where metric_name = 'active_projects'
+    where
+        metric_name = 'active_projects'
         and grain = 'month'
 
 )
@@ -44,11 +45,13 @@ select
 from per_month
 left join published
     on per_month.month_start_date = published.month_start_date
-where per_month.monthly_active_projects > per_month.eom_active_projects
+where
+    per_month.monthly_active_projects > per_month.eom_active_projects
     or published.active_projects <> per_month.monthly_active_projects
     or exists (
         select 1
         from project_months
-        where project_months.is_monthly_active
+        where
+            project_months.is_monthly_active
             and not project_months.is_eom_active
     )

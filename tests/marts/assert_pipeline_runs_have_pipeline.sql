@@ -20,5 +20,6 @@ select
 from pipeline_runs
 left join pipelines
     on pipeline_runs.pipeline_id = pipelines.pipeline_id
-where pipelines.pipeline_id is null
+where
+    pipelines.pipeline_id is null
     or pipelines.project_id <> pipeline_runs.project_id

@@ -241,6 +241,9 @@ period_values as (
         periods.grain,
         periods.period_start,
         periods.period_end,
+        load_values.quarantined_rows,
+        load_values.raw_rows,
+        freshness_values.data_freshness_hours,
         coalesce(run_values.pipeline_runs, 0) as pipeline_runs,
         coalesce(run_values.successful_pipeline_runs, 0) as successful_pipeline_runs,
         coalesce(run_values.unique_pipelines, 0) as unique_pipelines,
@@ -251,29 +254,32 @@ period_values as (
         coalesce(month_values.new_active_projects, 0) as new_active_projects,
         coalesce(month_values.retained_projects, 0) as retained_projects,
         coalesce(month_values.reactivated_projects, 0) as reactivated_projects,
-        coalesce(month_values.churned_projects, 0) as churned_projects,
-        load_values.quarantined_rows,
-        load_values.raw_rows,
-        freshness_values.data_freshness_hours
+        coalesce(month_values.churned_projects, 0) as churned_projects
     from periods
     left join run_values
-        on periods.grain = run_values.grain
-        and periods.period_start = run_values.period_start
+        on
+            periods.grain = run_values.grain
+            and periods.period_start = run_values.period_start
     left join new_project_values
-        on periods.grain = new_project_values.grain
-        and periods.period_start = new_project_values.period_start
+        on
+            periods.grain = new_project_values.grain
+            and periods.period_start = new_project_values.period_start
     left join daily_active_values
-        on periods.grain = 'day'
-        and periods.period_start = daily_active_values.period_start
+        on
+            periods.grain = 'day'
+            and periods.period_start = daily_active_values.period_start
     left join month_values
-        on periods.grain = 'month'
-        and periods.period_start = month_values.period_start
+        on
+            periods.grain = 'month'
+            and periods.period_start = month_values.period_start
     left join load_values
-        on periods.grain = 'day'
-        and periods.period_start = load_values.period_start
+        on
+            periods.grain = 'day'
+            and periods.period_start = load_values.period_start
     left join freshness_values
-        on periods.grain = 'day'
-        and periods.period_start = freshness_values.period_start
+        on
+            periods.grain = 'day'
+            and periods.period_start = freshness_values.period_start
 
 ),
 
@@ -307,19 +313,23 @@ period_values as (
     ('data_freshness_hours', ['day'], 'data_freshness_hours'),
 ] %}
 
+-- `value` is the column name of the publishing contract (hence the noqa below)
 metric_values as (
     {% for metric_name, grains, expression in metrics %}
-    select
-        '{{ metric_name }}' as metric_name,
-        grain,
-        period_start,
-        period_end,
-        cast({{ expression }} as double precision) as value
-    from period_values
-    where grain in ('{{ grains | join("', '") }}')
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ metric_name }}' as metric_name,
+            grain,
+            period_start,
+            period_end,
+            cast({{ expression }} as double precision) as value  -- noqa: RF04
+        from period_values
+        where
+            grain in (
+                '{{ grains | join("', '") }}'
+            )
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 
 ),

@@ -13,9 +13,8 @@ as_of as (
 
 digits as (
 
-    select 0 as digit union all select 1 union all select 2 union all select 3
-    union all select 4 union all select 5 union all select 6 union all select 7
-    union all select 8 union all select 9
+    select digit_values.digit
+    from (values (0), (1), (2), (3), (4), (5), (6), (7), (8), (9)) as digit_values (digit)
 
 ),
 
@@ -39,11 +38,13 @@ day_offsets as (
 days as (
 
     select
-        as_of.first_event_date + day_offsets.day_offset as date_day,
-        as_of.as_of_date
+        as_of.as_of_date,
+        as_of.first_event_date + day_offsets.day_offset as date_day
     from as_of
     inner join day_offsets
-        on day_offsets.day_offset <= as_of.as_of_date - as_of.first_event_date
+        on day_offsets.day_offset <= {{ telemetry_kpis.days_between(
+            'as_of.first_event_date', 'as_of.as_of_date'
+        ) }}
 
 ),
 
@@ -59,7 +60,8 @@ final as (
         date_day = as_of_date as is_as_of_date,
         -- the day a month is evaluated on: its last day, or the as-of date while in progress
         date_day = as_of_date
-        or date_day = cast({{ dbt.last_day('date_day', 'month') }} as date) as is_month_evaluation_date
+        or date_day
+        = cast({{ dbt.last_day('date_day', 'month') }} as date) as is_month_evaluation_date
     from days
 
 )

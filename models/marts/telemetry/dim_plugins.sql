@@ -59,15 +59,15 @@ resolved as (
         seen_plugins.plugin_name_hash,
         seen_plugins.plugin_type,
         seen_plugins.plugin_parent_name_hash,
-        names.plugin_name,
-        parents.plugin_name as plugin_parent_name,
+        resolved_names.plugin_name,
+        resolved_parents.plugin_name as plugin_parent_name,
         seen_plugins.execution_count,
         seen_plugins.project_count
     from seen_plugins
-    left join known_plugins as names
-        on lower(seen_plugins.plugin_name_hash) = names.plugin_name_hash
-    left join known_plugins as parents
-        on lower(seen_plugins.plugin_parent_name_hash) = parents.plugin_name_hash
+    left join known_plugins as resolved_names
+        on lower(seen_plugins.plugin_name_hash) = resolved_names.plugin_name_hash
+    left join known_plugins as resolved_parents
+        on lower(seen_plugins.plugin_parent_name_hash) = resolved_parents.plugin_name_hash
 
 ),
 
@@ -79,16 +79,17 @@ final as (
         plugin_name,
         plugin_parent_name_hash,
         plugin_parent_name,
+        execution_count,
+        project_count,
         case
             when plugin_type in ('extractors', 'loaders', 'mappers') then 'singer'
-            when plugin_type in ('transformers', 'utilities')
+            when
+                plugin_type in ('transformers', 'utilities')
                 and (plugin_name like '%dbt%' or plugin_parent_name like '%dbt%')
                 then 'dbt'
             when plugin_parent_name is not null then plugin_parent_name
             else 'other'
-        end as plugin_category,
-        execution_count,
-        project_count
+        end as plugin_category
     from resolved
 
 )

@@ -80,7 +80,7 @@ final as (
         is_excluded_opted_out,
         is_excluded_short_lifespan,
         is_excluded_old_version,
-        not (
+        not(
             is_excluded_random_id
             or is_excluded_ci_only
             or is_excluded_opted_out

@@ -26,10 +26,10 @@ final as (
         environment_name,
         is_production_environment,
         parent_execution_id,
-        parent_execution_id is not null as is_child_process,
         plugin_count,
         is_qualifying_execution,
-        meltano_version
+        meltano_version,
+        parent_execution_id is not null as is_child_process
     from executions
     where is_pipeline_run
 

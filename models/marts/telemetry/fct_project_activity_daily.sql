@@ -55,8 +55,9 @@ project_days as (
         dates.is_month_evaluation_date
     from project_spans
     inner join dates
-        on dates.date_day >= project_spans.first_event_date
-        and dates.date_day <= project_spans.span_end_date
+        on
+            project_spans.first_event_date <= dates.date_day
+            and project_spans.span_end_date >= dates.date_day
 
 ),
 
@@ -93,8 +94,9 @@ joined as (
         ) as successful_pipeline_run_count
     from project_days
     left join daily_executions
-        on project_days.project_id = daily_executions.project_id
-        and project_days.date_day = daily_executions.execution_date
+        on
+            project_days.project_id = daily_executions.project_id
+            and project_days.date_day = daily_executions.execution_date
 
 ),
 

@@ -58,7 +58,8 @@ project_spans as (
         projects.first_event_date,
         -- the first day the project can be inactive again after its last event
         case
-            when projects.last_event_date + {{ var('active_window_days') }} + 1
+            when
+                projects.last_event_date + {{ var('active_window_days') }} + 1
                 < as_of.as_of_date
                 then projects.last_event_date + {{ var('active_window_days') }} + 1
             else as_of.as_of_date
@@ -77,8 +78,9 @@ project_months as (
         months.evaluation_date
     from project_spans
     inner join months
-        on months.month_end_date >= project_spans.first_event_date
-        and months.month_start_date <= project_spans.span_end_date
+        on
+            project_spans.first_event_date <= months.month_end_date
+            and project_spans.span_end_date >= months.month_start_date
 
 ),
 
@@ -133,11 +135,13 @@ joined as (
         coalesce(monthly_activity.is_first_active_month, false) as is_first_active_month
     from project_months
     left join monthly_activity
-        on project_months.project_id = monthly_activity.project_id
-        and project_months.month_start_date = monthly_activity.month_start_date
+        on
+            project_months.project_id = monthly_activity.project_id
+            and project_months.month_start_date = monthly_activity.month_start_date
     left join monthly_pipelines
-        on project_months.project_id = monthly_pipelines.project_id
-        and project_months.month_start_date = monthly_pipelines.month_start_date
+        on
+            project_months.project_id = monthly_pipelines.project_id
+            and project_months.month_start_date = monthly_pipelines.month_start_date
 
 ),
 
@@ -170,10 +174,10 @@ final as (
         pipeline_run_count,
         successful_pipeline_run_count,
         unique_pipeline_count,
-        qualifying_execution_count > 0 as has_qualifying_execution,
         is_eom_active,
         was_eom_active_previous_month,
         is_first_active_month,
+        qualifying_execution_count > 0 as has_qualifying_execution,
         qualifying_execution_count > 0 and is_eom_active as is_monthly_active,
         case
             when is_eom_active and is_first_active_month then 'new'

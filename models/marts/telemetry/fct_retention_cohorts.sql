@@ -68,7 +68,7 @@ cohort_months as (
     inner join months as cohort_calendar
         on cohorts.cohort_month_start_date = cohort_calendar.month_start_date
     inner join months as activity_months
-        on activity_months.month_start_date >= cohorts.cohort_month_start_date
+        on cohorts.cohort_month_start_date <= activity_months.month_start_date
 
 ),
 
@@ -94,15 +94,16 @@ final as (
         cohort_months.month_start_date,
         cohort_months.month_end_date,
         cohort_months.evaluation_date,
-        cohort_months.evaluation_date = cohort_months.month_end_date as is_complete,
         cohort_months.cohort_size,
+        cohort_months.evaluation_date = cohort_months.month_end_date as is_complete,
         coalesce(retained.eom_active_project_count, 0) as eom_active_project_count,
         cast(coalesce(retained.eom_active_project_count, 0) as double precision)
         / cohort_months.cohort_size as retention_share
     from cohort_months
     left join retained
-        on cohort_months.cohort_month_start_date = retained.cohort_month_start_date
-        and cohort_months.month_start_date = retained.month_start_date
+        on
+            cohort_months.cohort_month_start_date = retained.cohort_month_start_date
+            and cohort_months.month_start_date = retained.month_start_date
 
 )
 

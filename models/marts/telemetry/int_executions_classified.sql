@@ -82,17 +82,17 @@ classified as (
 
     select
         executions_until_as_of.*,
-        coalesce(plugin_lists.plugin_count, 0) as plugin_count,
         known_environments.environment_name,
+        coalesce(plugin_lists.plugin_count, 0) as plugin_count,
         coalesce(known_environments.is_production, false) as is_production_environment,
         coalesce(executions_until_as_of.command, '') in (
             {%- for command in var('execution_commands') %}
-            '{{ command }}'{% if not loop.last %},{% endif %}
+                '{{ command }}'{% if not loop.last %},{% endif %}
             {%- endfor %}
         ) as is_execution_event,
         coalesce(executions_until_as_of.command, '') in (
             {%- for command in var('pipeline_commands') %}
-            '{{ command }}'{% if not loop.last %},{% endif %}
+                '{{ command }}'{% if not loop.last %},{% endif %}
             {%- endfor %}
         )
         and not (
@@ -101,13 +101,15 @@ classified as (
             = '{{ var("empty_blocks_hash") }}'
         ) as is_pipeline_run,
         case
-            when executions_until_as_of.command = 'run'
+            when
+                executions_until_as_of.command = 'run'
                 and executions_until_as_of.run_blocks_hash is not null
                 then 'run_blocks'
             else 'plugin_list'
         end as raw_pipeline_spec_kind,
         case
-            when executions_until_as_of.command = 'run'
+            when
+                executions_until_as_of.command = 'run'
                 and executions_until_as_of.run_blocks_hash is not null
                 then executions_until_as_of.run_blocks_hash
             else coalesce(plugin_lists.plugin_list, '')
@@ -116,8 +118,9 @@ classified as (
     left join plugin_lists
         on executions_until_as_of.execution_id = plugin_lists.execution_id
     left join known_environments
-        on lower(executions_until_as_of.environment_name_hash)
-        = known_environments.environment_name_hash
+        on
+            lower(executions_until_as_of.environment_name_hash)
+            = known_environments.environment_name_hash
 
 ),
 
@@ -130,9 +133,10 @@ pipeline_specs as (
         -- the canonical text of the pipeline identity: project | environment hash or '' | spec
         case
             when is_pipeline_run
-                then project_id
-                || '|' || coalesce(environment_name_hash, '')
-                || '|' || raw_pipeline_spec
+                then
+                    project_id
+                    || '|' || coalesce(environment_name_hash, '')
+                    || '|' || raw_pipeline_spec
         end as pipeline_canonical_text
     from classified
 

@@ -55,7 +55,8 @@ id_source_candidates as (
             order by started_at, execution_id
         ) as source_rank
     from executions
-    where project_uuid_source is not null
+    where
+        project_uuid_source is not null
         and command <> 'init'
 
 ),
@@ -114,7 +115,8 @@ opt_outs as (
     from state_changes
     inner join as_of
         on cast(state_changes.event_at as date) <= as_of.as_of_date
-    where state_changes.setting_name = 'send_anonymous_usage_stats'
+    where
+        state_changes.setting_name = 'send_anonymous_usage_stats'
         and state_changes.changed_to = 'false'
     group by state_changes.project_id
 
@@ -135,14 +137,15 @@ joined as (
         ) as lifespan_seconds,
         project_events.event_count,
         project_events.ip_hash_count,
-        coalesce(project_executions.execution_count, 0) as execution_count,
         first_id_sources.first_project_uuid_source,
-        coalesce(project_executions.is_ci_only, false) as is_ci_only,
         opt_outs.opted_out_at,
-        opt_outs.opted_out_at is not null as is_opted_out,
         first_versions.first_meltano_version,
+        coalesce(project_executions.execution_count, 0) as execution_count,
+        coalesce(project_executions.is_ci_only, false) as is_ci_only,
+        opt_outs.opted_out_at is not null as is_opted_out,
         case
-            when first_versions.first_meltano_major_text <> ''
+            when
+                first_versions.first_meltano_major_text <> ''
                 and translate(first_versions.first_meltano_major_text, '0123456789', '') = ''
                 then cast(first_versions.first_meltano_major_text as integer)
         end as first_meltano_major_version,
@@ -179,7 +182,8 @@ final as (
         first_project_uuid_source,
         case
             when first_project_uuid_source is null then 'unknown'
-            when first_project_uuid_source = 'random'
+            when
+                first_project_uuid_source = 'random'
                 and ip_hash_count >= {{ var('persisted_random_min_ip_hashes') }}
                 and has_persisted_lifespan
                 then 'persisted_random'

@@ -1,0 +1,336 @@
+"""Marts: numbers checked by hand against the real CLI commands, and identical KPIs on DuckDB
+and PostgreSQL.
+
+(a) The real Meltano 4.4.1 corpus (real_cli_events.jsonl) is built on each engine and the marts
+    are compared with values derived here, by hand, from real_cli_commands.json (argv, exit
+    codes, environment variables, project): pipeline runs and unique pipelines per project and
+    month, executions per command, CI-only, opted-out and derived-id projects.
+(b) One generated corpus (>= 20k events, with noise) is built on both engines; kpi_values must
+    be identical (rates within 1e-9), and so must the pipeline ids (hashes of canonical text).
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import math
+import re
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import REAL_COMMANDS, REAL_EVENTS, _base_env, _pg_admin_params, kpis
+
+MARTS_SELECTION = ["--select", "+path:models/marts", "path:tests/marts"]
+UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+# Command groups: a usage error inside one still reports the group's cli_context.
+COMMAND_GROUPS = {"config", "job", "schedule", "state", "environment"}
+PIPELINE_COMMANDS = {"run", "el", "elt"}
+
+
+# --- warehouses -----------------------------------------------------------------------------
+
+
+def _duckdb_env(tmp: Path) -> dict[str, str]:
+    env = _base_env(tmp)
+    env["DBT_TARGET"] = "duckdb"
+    env["KPIS_DUCKDB_PATH"] = str(tmp / "warehouse.duckdb")
+    return env
+
+
+def _postgres_env(tmp: Path) -> Iterator[dict[str, str]]:
+    import psycopg
+
+    params = _pg_admin_params()
+    database = f"kpis_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(**params, autocommit=True) as connection:
+        connection.execute(f'create database "{database}"')
+    env = _base_env(tmp)
+    env.update(
+        {
+            "DBT_TARGET": "postgres",
+            "KPIS_PG_HOST": str(params["host"]),
+            "KPIS_PG_PORT": str(params["port"]),
+            "KPIS_PG_USER": str(params["user"]),
+            "KPIS_PG_PASSWORD": str(params["password"]),
+            "KPIS_PG_DATABASE": database,
+        }
+    )
+    try:
+        yield env
+    finally:
+        with psycopg.connect(**params, autocommit=True) as connection:
+            connection.execute(f'drop database if exists "{database}" with (force)')
+
+
+def _warehouse(engine: str, tmp: Path) -> Iterator[dict[str, str]]:
+    if engine == "duckdb":
+        yield _duckdb_env(tmp)
+    else:
+        yield from _postgres_env(tmp)
+
+
+def _load_and_build(env: dict[str, str], *files: Path) -> None:
+    kpis("load", *map(str, files), env=env, check=True)
+    kpis("build", *MARTS_SELECTION, env=env, check=True)
+
+
+def query(env: dict[str, str], sql: str) -> list[tuple]:
+    """Rows of a read-only query on the env's warehouse."""
+    if env["DBT_TARGET"] == "duckdb":
+        import duckdb
+
+        with duckdb.connect(env["KPIS_DUCKDB_PATH"], read_only=True) as connection:
+            return connection.sql(sql).fetchall()
+    import psycopg
+
+    with psycopg.connect(
+        host=env["KPIS_PG_HOST"],
+        port=int(env["KPIS_PG_PORT"]),
+        user=env["KPIS_PG_USER"],
+        password=env["KPIS_PG_PASSWORD"],
+        dbname=env["KPIS_PG_DATABASE"],
+    ) as connection:
+        return connection.execute(sql).fetchall()
+
+
+@pytest.fixture(scope="module", params=["duckdb", "postgres"])
+def real_warehouse(request, tmp_path_factory) -> Iterator[dict[str, str]]:
+    """The real CLI corpus loaded and built (marts and their tests) on each engine."""
+    tmp = tmp_path_factory.mktemp(f"real_{request.param}")
+    for env in _warehouse(request.param, tmp):
+        _load_and_build(env, REAL_EVENTS)
+        yield env
+
+
+# --- (a) values derived by hand from real_cli_commands.json ---------------------------------
+
+
+class HandTruth:
+    """What the marts must say about the real corpus, derived from the commands that ran."""
+
+    def __init__(self) -> None:
+        self.executions: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.pipeline_runs: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.pipelines: dict[tuple[str, str], set] = collections.defaultdict(set)
+        self.ci_flags: dict[str, set[bool]] = collections.defaultdict(set)
+        self.opted_out_dates: dict[str, str] = {}
+        self.derived_ids: set[str] = set()
+        self.all_ids: set[str] = set()
+
+
+def _option(argv: list[str], name: str) -> str | None:
+    for index, arg in enumerate(argv):
+        if arg == name and index + 1 < len(argv):
+            return argv[index + 1]
+        if arg.startswith(name + "="):
+            return arg.split("=", 1)[1]
+    return None
+
+
+def derive_by_hand() -> HandTruth:
+    truth = HandTruth()
+    steps = json.loads(REAL_COMMANDS.read_text())["steps"]
+    default_environment: dict[str, str] = collections.defaultdict(lambda: "dev")  # meltano init
+    usage_stats: dict[str, str] = {}
+    has_derived_id: set[str] = set()
+    schedule_jobs: dict[tuple[str, str], str] = {}
+
+    for step in steps:
+        if step["kind"] != "command":
+            continue
+        project, argv, env = step["project"], step["argv"][1:], step["env"]
+        words = [arg for arg in argv if not arg.startswith("-")]
+        events = step["telemetry_events"]
+        reports_derived_id = project in has_derived_id  # set by an earlier command
+
+        # settings change whether telemetry was sent or not
+        if words[:3] == ["config", "set", "meltano"] and step["exit_code"] == 0:
+            setting, value = words[3], words[4]
+            if setting == "default_environment":
+                default_environment[project] = value
+            elif setting == "send_anonymous_usage_stats":
+                usage_stats[project] = value
+            elif setting == "project_id" and not UUID.match(value):
+                has_derived_id.add(project)
+        if words[:2] == ["schedule", "add"]:
+            schedule_jobs[(project, words[2])] = _option(argv, "--job")
+
+        if not step["project_uuids_reported"]:
+            continue
+        project_id = step["project_uuids_reported"][0]
+        truth.all_ids.add(project_id)
+        if reports_derived_id:
+            truth.derived_ids.add(project_id)
+        opt_out_notice = "telemetry_state_change_event:send_anonymous_usage_stats" in events
+        if opt_out_notice and usage_stats.get(project) == "false":
+            truth.opted_out_dates.setdefault(project_id, step["fake_start_utc"][:10])
+        if all(e.startswith("telemetry_state_change_event") for e in events):
+            continue  # not an execution (the opt-out notice only)
+
+        if events == ["exit_event:2"]:  # usage error: only the group's context survives
+            command = words[0] if words[0] in COMMAND_GROUPS else "cli"
+        else:
+            command = words[0]
+        environment = (
+            _option(argv, "--environment")
+            or env.get("MELTANO_ENVIRONMENT")
+            or default_environment[project]
+        )
+        month = step["fake_start_utc"][:7]
+        processes = [(command, words[1:])]
+        if words[:2] == ["schedule", "run"]:  # the schedule starts a `meltano run <job>` child
+            processes.append(("run", [schedule_jobs[(project, words[2])]]))
+
+        for process_command, arguments in processes:
+            truth.executions[(project_id, process_command)] += 1
+            truth.ci_flags[project_id].add(env.get("CI") == "true")
+            if process_command not in PIPELINE_COMMANDS:
+                continue
+            if process_command == "run":
+                if not arguments:
+                    continue  # a run with empty blocks is not a pipeline run
+                spec = ("blocks", tuple(arguments))
+            else:
+                spec = ("plugins", frozenset(arguments))
+            truth.pipeline_runs[(project_id, month)] += 1
+            truth.pipelines[(project_id, month)].add((environment, spec))
+    return truth
+
+
+@pytest.fixture(scope="module")
+def hand() -> HandTruth:
+    return derive_by_hand()
+
+
+def test_hand_derivation_covers_the_corpus(hand: HandTruth) -> None:
+    # guard against a hand derivation that silently finds nothing
+    assert len(hand.all_ids) == 6  # five folders, p06 reported two ids (init, then derived)
+    assert sum(hand.pipeline_runs.values()) > 100
+    assert hand.derived_ids and hand.opted_out_dates
+
+
+def test_pipeline_runs_and_unique_pipelines_per_project_month(real_warehouse, hand) -> None:
+    rows = query(
+        real_warehouse,
+        "select project_id, cast(run_date as varchar), pipeline_id from marts.fct_pipeline_runs",
+    )
+    runs: collections.Counter[tuple[str, str]] = collections.Counter()
+    pipelines: dict[tuple[str, str], set[str]] = collections.defaultdict(set)
+    for project_id, run_date, pipeline_id in rows:
+        runs[(project_id, run_date[:7])] += 1
+        pipelines[(project_id, run_date[:7])].add(pipeline_id)
+    assert dict(runs) == dict(hand.pipeline_runs)
+    assert {k: len(v) for k, v in pipelines.items()} == {
+        k: len(v) for k, v in hand.pipelines.items()
+    }
+
+    # the project-month mart agrees with the runs
+    months = query(
+        real_warehouse,
+        "select project_id, cast(month_start_date as varchar), pipeline_run_count, "
+        "unique_pipeline_count from marts.fct_project_months where pipeline_run_count > 0",
+    )
+    assert {(p, m[:7]): (int(r), int(u)) for p, m, r, u in months} == {
+        k: (hand.pipeline_runs[k], len(hand.pipelines[k])) for k in hand.pipeline_runs
+    }
+
+
+def test_monthly_kpis_sum_the_hand_counts(real_warehouse, hand) -> None:
+    rows = query(
+        real_warehouse,
+        "select metric_name, cast(period_start as varchar), value from marts.kpi_values "
+        "where grain = 'month' and metric_name in ('pipeline_runs', 'unique_pipelines')",
+    )
+    published = {(name, start[:7]): value for name, start, value in rows}
+    for month in {m for _, m in hand.pipeline_runs}:
+        keys = [k for k in hand.pipeline_runs if k[1] == month]
+        assert published[("pipeline_runs", month)] == sum(hand.pipeline_runs[k] for k in keys)
+        # pipeline ids include the project, so unique pipelines add up across projects
+        assert published[("unique_pipelines", month)] == sum(len(hand.pipelines[k]) for k in keys)
+
+
+def test_executions_per_command(real_warehouse, hand) -> None:
+    rows = query(
+        real_warehouse,
+        "select project_id, command, count(*) from marts.fct_cli_executions "
+        "group by project_id, command",
+    )
+    assert {(p, c): int(n) for p, c, n in rows} == dict(hand.executions)
+
+
+def test_ci_only_opted_out_and_id_source(real_warehouse, hand) -> None:
+    rows = query(
+        real_warehouse,
+        "select project_id, is_ci_only, is_opted_out, cast(opted_out_at as varchar), "
+        "project_id_source from marts.dim_projects",
+    )
+    assert {r[0] for r in rows} == hand.all_ids
+    ci_only = {r[0] for r in rows if r[1]}
+    assert ci_only == {p for p, flags in hand.ci_flags.items() if flags == {True}}
+    assert {r[0]: r[3][:10] for r in rows if r[2]} == hand.opted_out_dates
+    assert {r[0]: r[4] for r in rows} == {
+        p: ("derived" if p in hand.derived_ids else "explicit") for p in hand.all_ids
+    }
+
+
+# --- (b) the same generated corpus on DuckDB and PostgreSQL -----------------------------------
+
+
+@pytest.fixture(scope="module")
+def generated_corpus(tmp_path_factory) -> Path:
+    tmp = tmp_path_factory.mktemp("generated")
+    corpus = tmp / "corpus.jsonl"
+    env = _duckdb_env(tmp)
+    kpis(
+        "generate",
+        "--projects", "120",
+        "--days", "90",
+        "--seed", "11",
+        "--noise",
+        "--workers", "1",
+        "--quiet",
+        "--output", str(corpus),
+        env=env,
+        check=True,
+    )  # fmt: skip
+    rows = sum(1 for _ in corpus.open())
+    assert rows >= 20_000, f"the generated corpus is too small ({rows} rows)"
+    return corpus
+
+
+KPI_SQL = (
+    "select metric_name, grain, cast(period_start as varchar), cast(period_end as varchar), "
+    "value, is_complete from marts.kpi_values"
+)
+
+
+def test_generated_corpus_gives_identical_kpis_on_duckdb_and_postgres(
+    generated_corpus: Path, tmp_path: Path
+) -> None:
+    results = {}
+    pipelines = {}
+    for engine in ("duckdb", "postgres"):
+        for env in _warehouse(engine, tmp_path / engine):
+            _load_and_build(env, generated_corpus)
+            results[engine] = {r[:3]: r[3:] for r in query(env, KPI_SQL)}
+            pipelines[engine] = set(
+                query(env, "select pipeline_id, project_id, run_count from marts.dim_pipelines")
+            )
+
+    duck, pg = results["duckdb"], results["postgres"]
+    assert len(duck) > 500
+    assert set(duck) == set(pg), "kpi_values rows differ between engines"
+    differences = []
+    for key, (period_end, value, complete) in duck.items():
+        pg_end, pg_value, pg_complete = pg[key]
+        same_value = (value is None and pg_value is None) or (
+            value is not None
+            and pg_value is not None
+            and math.isclose(value, pg_value, rel_tol=1e-9, abs_tol=1e-9)
+        )
+        if not same_value or period_end != pg_end or complete != pg_complete:
+            differences.append((key, (period_end, value, complete), pg[key]))
+    assert not differences, differences[:10]
+    assert pipelines["duckdb"] == pipelines["postgres"]
