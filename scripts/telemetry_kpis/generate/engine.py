@@ -16,6 +16,7 @@ import hashlib
 import json
 import random
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from telemetry_kpis.atomic import ATOMIC_COLUMNS
@@ -496,6 +497,7 @@ class Project:
     env_hash: str | None = None  # sha(env_name)
     env_pieces: tuple | None = None  # encoded environment_context around its variable parts
     proj_cache: dict = field(default_factory=dict)  # encoded project_context pieces
+    id_fn: object = None  # ms -> new id (set by Generator.new_id)
 
 
 def open_text(raw):
@@ -625,9 +627,15 @@ class Generator:
         return p
 
     def new_id(self, p: Project, ms: int) -> str:
-        if p.family in ("v4", "v3"):
-            return uuid7(p.rng, ms)
-        return uuid4(p.rng)
+        """A fresh context/project id: UUIDv7 for Meltano 3.x/4.x, UUIDv4 before."""
+        new = p.id_fn
+        if new is None:
+            rng = p.rng
+            if p.family in ("v4", "v3"):
+                new = p.id_fn = partial(uuid7, rng)
+            else:
+                new = p.id_fn = lambda ms: uuid4(rng)
+        return new(ms)
 
     # ---- contexts -------------------------------------------------------------------------
     def env_context(self, p: Project, ctx_uuid: str, parent: str | None, t0: int) -> str:
@@ -776,7 +784,7 @@ class Generator:
             body = ",".join(self.plugin_entry(n, c) for n, c in plugins)
             text = sd("plugins_context", "1-0-0", '{"context_uuid":"@U@","plugins":[%s]}' % body)  # noqa: UP031
             tpl = self._plugins_tpl[key] = self.fmt.enc(text).split("@U@")
-        return tpl[0] + self.new_id(p, ms) + tpl[1]
+        return tpl[0] + (p.id_fn or partial(self.new_id, p))(ms) + tpl[1]
 
     def exception_context(self, p: Project, ms: int, key: str | None) -> str:
         """``,`` + the exception_context, already encoded for the output format."""
@@ -784,7 +792,7 @@ class Generator:
         if tpl is None:
             text = "," + self._exception_context("@U@", key)
             tpl = self._exc_tpl[key] = self.fmt.enc(text).split("@U@")
-        return tpl[0] + self.new_id(p, ms) + tpl[1]
+        return tpl[0] + (p.id_fn or partial(self.new_id, p))(ms) + tpl[1]
 
     def _exception_context(self, ctx_uuid: str, key: str | None) -> str:
         exc = "null" if key is None else self.exc_json[key]
