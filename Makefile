@@ -10,7 +10,7 @@ export DO_NOT_TRACK := 1
 
 ## demo: set up .venv, generate a sample, load it into DuckDB, build the marts, print KPIs
 demo: setup
-	$(VENV)/kpis generate --projects 300 --days 180 --seed 7 --noise --output $(SAMPLE)
+	$(VENV)/kpis generate --projects 60 --days 150 --start-date 2026-06-01 --seed 7 --noise --output $(SAMPLE)
 	$(VENV)/kpis load $(SAMPLE) ../shared/telemetry/real_cli_events.jsonl
 	$(VENV)/kpis build
 	$(VENV)/kpis summary
