@@ -113,6 +113,7 @@ class HandTruth:
     def __init__(self) -> None:
         self.executions: collections.Counter[tuple[str, str]] = collections.Counter()
         self.pipeline_runs: collections.Counter[tuple[str, str]] = collections.Counter()
+        self.pipeline_run_days: collections.Counter[str] = collections.Counter()
         self.pipelines: dict[tuple[str, str], set] = collections.defaultdict(set)
         self.ci_flags: dict[str, set[bool]] = collections.defaultdict(set)
         self.opted_out_dates: dict[str, str] = {}
@@ -195,6 +196,7 @@ def derive_by_hand() -> HandTruth:
             else:
                 spec = ("plugins", frozenset(arguments))
             truth.pipeline_runs[(project_id, month)] += 1
+            truth.pipeline_run_days[step["fake_start_utc"][:10]] += 1
             truth.pipelines[(project_id, month)].add((environment, spec))
     return truth
 
@@ -273,6 +275,34 @@ def test_ci_only_opted_out_and_id_source(real_warehouse, hand) -> None:
     assert {r[0]: r[4] for r in rows} == {
         p: ("derived" if p in hand.derived_ids else "explicit") for p in hand.all_ids
     }
+
+
+def test_as_of_date_var_ignores_later_events(tmp_path: Path, hand: HandTruth) -> None:
+    env = _duckdb_env(tmp_path)
+    kpis("load", str(REAL_EVENTS), env=env, check=True)
+    kpis("build", *MARTS_SELECTION, "--vars", '{as_of_date: "2026-09-15"}', env=env, check=True)
+    rows = query(
+        env,
+        "select grain, cast(period_start as varchar), value, is_complete from marts.kpi_values "
+        "where metric_name = 'pipeline_runs'",
+    )
+    days = {start: value for grain, start, value, _ in rows if grain == "day"}
+    months = {start[:7]: (value, done) for grain, start, value, done in rows if grain == "month"}
+    assert max(days) == "2026-09-15"  # the series ends on the as-of date
+    assert days == {
+        day: hand.pipeline_run_days.get(day, 0) for day in days
+    }  # every day of the spine, 0 where nothing ran
+    assert months["2026-09"] == (
+        sum(n for day, n in hand.pipeline_run_days.items() if "2026-09-01" <= day <= "2026-09-15"),
+        False,  # the month in progress
+    )
+    assert months["2026-08"][1] is True
+    evaluation = query(
+        env,
+        "select distinct cast(evaluation_date as varchar) from marts.fct_project_months "
+        "where month_start_date = cast('2026-09-01' as date)",
+    )
+    assert evaluation == [("2026-09-15",)]  # EOM-active is evaluated on the as-of date
 
 
 # --- (b) the same generated corpus on DuckDB and PostgreSQL -----------------------------------
