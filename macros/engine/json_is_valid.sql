@@ -42,13 +42,17 @@
     select 1 as no_engine_functions_needed
 {%- endmacro %}
 
+{#-
+    The PostgreSQL functions catch cast errors in an exception block, which opens a
+    subtransaction: they must be `parallel restricted` (a parallel worker cannot start one).
+-#}
 {% macro postgres__create_engine_functions() -%}
     create schema if not exists telemetry_kpis;
     create or replace function telemetry_kpis.is_valid_json(value text)
     returns boolean
     language plpgsql
     immutable
-    parallel safe
+    parallel restricted
     as $body$
     begin
         if value is null then
@@ -64,7 +68,7 @@
     returns timestamp
     language plpgsql
     immutable
-    parallel safe
+    parallel restricted
     as $body$
     begin
         return value::timestamp;
