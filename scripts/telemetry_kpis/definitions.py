@@ -66,6 +66,9 @@ METRICS: dict[str, MetricInfo] = {
     "retained_projects": MetricInfo(("month",), "count", "lifecycle: retained projects"),
     "reactivated_projects": MetricInfo(("month",), "count", "lifecycle: reactivated projects"),
     "churned_projects": MetricInfo(("month",), "count", "lifecycle: churned projects"),
+    "new_project_retention_rate": MetricInfo(
+        ("month",), "rate", "share of last month's newly active projects still active"
+    ),
     "bad_event_share": MetricInfo(("day",), "rate", "quarantined / raw events, by day of load"),
     "data_freshness_hours": MetricInfo(
         ("day",), "hours", "hours between the end of the day and the newest event by then"

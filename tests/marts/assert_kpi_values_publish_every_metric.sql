@@ -65,4 +65,9 @@ select
 from kpi_values
 where
     value is null
-    and metric_name not in ('pipeline_success_rate', 'prod_pipeline_run_share', 'bad_event_share')
+    and metric_name not in (
+        'pipeline_success_rate',
+        'prod_pipeline_run_share',
+        'bad_event_share',
+        'new_project_retention_rate'
+    )

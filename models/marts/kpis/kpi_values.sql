@@ -43,6 +43,12 @@ project_months as (
 
 ),
 
+retention_cohorts as (
+
+    select * from {{ ref('fct_retention_cohorts') }}
+
+),
+
 events as (
 
     select * from {{ ref('int_telemetry_events') }}
@@ -162,6 +168,19 @@ month_values as (
 
 ),
 
+-- month-1 retention of new projects, observed in month M: of the projects whose first active
+-- day is in M-1 (the cohort), the share EOM-active in M
+retention_values as (
+
+    select
+        month_start_date as period_start,
+        cohort_size as previous_month_cohort_projects,
+        eom_active_project_count as previous_month_cohort_retained_projects
+    from retention_cohorts
+    where months_since_first_active = 1
+
+),
+
 -- raw rows by day of load = parsed events + dropped duplicates + quarantined rows, each copy
 -- on the day it was loaded
 loaded_rows as (
@@ -254,7 +273,9 @@ period_values as (
         coalesce(month_values.new_active_projects, 0) as new_active_projects,
         coalesce(month_values.retained_projects, 0) as retained_projects,
         coalesce(month_values.reactivated_projects, 0) as reactivated_projects,
-        coalesce(month_values.churned_projects, 0) as churned_projects
+        coalesce(month_values.churned_projects, 0) as churned_projects,
+        retention_values.previous_month_cohort_projects,
+        retention_values.previous_month_cohort_retained_projects
     from periods
     left join run_values
         on
@@ -272,6 +293,10 @@ period_values as (
         on
             periods.grain = 'month'
             and periods.period_start = month_values.period_start
+    left join retention_values
+        on
+            periods.grain = 'month'
+            and periods.period_start = retention_values.period_start
     left join load_values
         on
             periods.grain = 'day'
@@ -305,6 +330,12 @@ period_values as (
     ('retained_projects', ['month'], 'retained_projects'),
     ('reactivated_projects', ['month'], 'reactivated_projects'),
     ('churned_projects', ['month'], 'churned_projects'),
+    (
+        'new_project_retention_rate',
+        ['month'],
+        'cast(previous_month_cohort_retained_projects as double precision)'
+        ~ ' / nullif(previous_month_cohort_projects, 0)'
+    ),
     (
         'bad_event_share',
         ['day'],
