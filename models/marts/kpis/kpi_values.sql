@@ -263,6 +263,8 @@ period_values as (
         load_values.quarantined_rows,
         load_values.raw_rows,
         freshness_values.data_freshness_hours,
+        retention_values.previous_month_cohort_projects,
+        retention_values.previous_month_cohort_retained_projects,
         coalesce(run_values.pipeline_runs, 0) as pipeline_runs,
         coalesce(run_values.successful_pipeline_runs, 0) as successful_pipeline_runs,
         coalesce(run_values.unique_pipelines, 0) as unique_pipelines,
@@ -273,9 +275,7 @@ period_values as (
         coalesce(month_values.new_active_projects, 0) as new_active_projects,
         coalesce(month_values.retained_projects, 0) as retained_projects,
         coalesce(month_values.reactivated_projects, 0) as reactivated_projects,
-        coalesce(month_values.churned_projects, 0) as churned_projects,
-        retention_values.previous_month_cohort_projects,
-        retention_values.previous_month_cohort_retained_projects
+        coalesce(month_values.churned_projects, 0) as churned_projects
     from periods
     left join run_values
         on
