@@ -41,6 +41,25 @@
 {%- endmacro %}
 
 {% macro raw_row_text(relation_alias=none) -%}
+    {{ return(adapter.dispatch('raw_row_text', 'telemetry_kpis')(relation_alias)) }}
+{%- endmacro %}
+
+{% macro default__raw_row_text(relation_alias=none) -%}
+    {{ telemetry_kpis.engine_not_implemented('raw_row_text') }}
+{%- endmacro %}
+
+{#- DuckDB: one concat() call (a chain of || copies the growing text once per column). -#}
+{% macro duckdb__raw_row_text(relation_alias=none) -%}
+    {%- set prefix = (relation_alias ~ '.') if relation_alias else '' -%}
+    concat(
+    {%- for column in telemetry_kpis.raw_atomic_columns() %}
+        coalesce({{ prefix }}{{ column }}, ''){% if not loop.last %}, chr(31),{% endif %}
+    {%- endfor %}
+    )
+{%- endmacro %}
+
+{#- PostgreSQL: functions take at most 100 arguments, so the columns are chained with ||. -#}
+{% macro postgres__raw_row_text(relation_alias=none) -%}
     {%- set prefix = (relation_alias ~ '.') if relation_alias else '' -%}
     {%- for column in telemetry_kpis.raw_atomic_columns() %}
         coalesce({{ prefix }}{{ column }}, ''){% if not loop.last %} || chr(31) ||{% endif %}

@@ -1,11 +1,20 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#- block_event, any version: a `meltano run` block's lifecycle event. -#}
 
 with events as (
 
     select * from {{ ref('stg_snowplow__events') }}
-    where event_type = 'unstruct' and event_schema_name = 'block_event'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and event_type = 'unstruct' and event_schema_name = 'block_event'
 
 ),
 
@@ -17,7 +26,8 @@ final as (
         {{ telemetry_kpis.json_text('event_data', ['type']) }} as block_type,
         {{ telemetry_kpis.json_text('event_data', ['event']) }} as block_event,
         event_at,
-        uploaded_at
+        uploaded_at,
+        _kept_at
     from events
 
 )

@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#-
     cli_context, any version, one row per context (an event carries one per command level:
@@ -9,7 +16,9 @@
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
-    where schema_vendor = 'com.meltano' and schema_name = 'cli_context'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and schema_vendor = 'com.meltano' and schema_name = 'cli_context'
 
 ),
 
@@ -36,7 +45,8 @@ final as (
         {{ telemetry_kpis.json_sub('context_data', ['options']) }} as command_options,
         {{ telemetry_kpis.json_field('context_doc', ['options', 'blocks']) }} as option_blocks,
         {{ telemetry_kpis.json_field('context_doc', ['options', 'environment']) }}
-            as option_environment_hash
+            as option_environment_hash,
+        _kept_at
     from parsed
 
 )

@@ -1,11 +1,20 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#- cli_event, any version: the CLI lifecycle event (started, inflight, completed, ...). -#}
 
 with events as (
 
     select * from {{ ref('stg_snowplow__events') }}
-    where event_type = 'unstruct' and event_schema_name = 'cli_event'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and event_type = 'unstruct' and event_schema_name = 'cli_event'
 
 ),
 
@@ -16,7 +25,8 @@ final as (
         event_schema_version as schema_version,
         {{ telemetry_kpis.json_text('event_data', ['event']) }} as cli_event,
         event_at,
-        uploaded_at
+        uploaded_at,
+        _kept_at
     from events
 
 )

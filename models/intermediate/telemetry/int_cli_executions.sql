@@ -1,4 +1,14 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='execution_id',
+        post_hook=[
+            "{{ telemetry_kpis.create_index(['execution_id'], 'execution_id') }}",
+            "{{ telemetry_kpis.create_index(['parent_context_uuid'], 'parent_context_uuid') }}",
+        ],
+    )
+}}
 
 {#-
     One row per Meltano CLI process (execution_id = project_context.context_uuid; a pure legacy
@@ -11,12 +21,52 @@
     A process without such an entry (a usage error sends only an exit_event with the contexts
     parsed so far) keeps the deepest command it has: `cli`. Legacy struct events: the word after
     `meltano ` in se_category.
+
+    Incremental (by load time): the executions with an event loaded since the newest
+    last_uploaded_at here minus var('load_lookback_hours') (plus the executions whose parent
+    process is among them) are recomputed from ALL their events and replaced (delete+insert on
+    execution_id). No bookkeeping column is added: this table's columns reach the marts.
 -#}
 
-with events as (
+with all_events as (
 
     select * from {{ ref('int_telemetry_events') }}
     where is_execution_event
+
+),
+
+{% if is_incremental() %}
+
+window_executions as (
+
+    select distinct
+        execution_id,
+        environment_context_uuid
+    from all_events
+    where uploaded_at >= {{ telemetry_kpis.load_window_start('last_uploaded_at') }}
+
+),
+
+affected_executions as (
+
+    select execution_id from window_executions
+    union
+    -- children whose parent process may be new: their parent_execution_id is recomputed
+    select this_model.execution_id
+    from {{ this }} as this_model
+    inner join window_executions
+        on this_model.parent_context_uuid = window_executions.environment_context_uuid
+
+),
+
+{% endif %}
+
+events as (
+
+    select * from all_events
+    {%- if is_incremental() %}
+    where execution_id in (select affected_executions.execution_id from affected_executions)
+    {%- endif %}
 
 ),
 
@@ -159,12 +209,30 @@ executions as (
 
 ),
 
+known_processes as (
+
+    select
+        execution_id,
+        environment_context_uuid
+    from executions
+    {%- if is_incremental() %}
+    union all
+    select
+        this_model.execution_id,
+        this_model.environment_context_uuid
+    from {{ this }} as this_model
+    left join executions on this_model.execution_id = executions.execution_id
+    where executions.execution_id is null
+    {%- endif %}
+
+),
+
 parents as (
 
     select
         environment_context_uuid,
         min(execution_id) as parent_execution_id
-    from executions
+    from known_processes
     where environment_context_uuid is not null
     group by environment_context_uuid
 

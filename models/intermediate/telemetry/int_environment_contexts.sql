@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#-
     environment_context, any version (1-0-0 .. 1-3-0 and unknown later ones), fields by name:
@@ -8,7 +15,9 @@
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
-    where schema_vendor = 'com.meltano' and schema_name = 'environment_context'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and schema_vendor = 'com.meltano' and schema_name = 'environment_context'
 
 ),
 
@@ -56,7 +65,8 @@ extracted as (
             as is_ci_environment_text,
         {{ telemetry_kpis.json_field('context_doc', ['num_cpu_cores']) }} as num_cpu_cores_text,
         {{ telemetry_kpis.json_field('context_doc', ['num_cpu_cores_available']) }}
-            as num_cpu_cores_available_text
+            as num_cpu_cores_available_text,
+        _kept_at
     from ranked
     where context_rank = 1
 
@@ -102,7 +112,8 @@ final as (
                     'num_cpu_cores_available_text', "'^[0-9]{1,9}$'"
                 ) }}
                 then cast(num_cpu_cores_available_text as integer)
-        end as num_cpu_cores_available
+        end as num_cpu_cores_available,
+        _kept_at
     from extracted
 
 )

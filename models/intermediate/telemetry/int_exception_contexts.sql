@@ -1,11 +1,20 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#- exception_context, any version: one row per context. -#}
 
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
-    where schema_vendor = 'com.meltano' and schema_name = 'exception_context'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and schema_vendor = 'com.meltano' and schema_name = 'exception_context'
 
 ),
 
@@ -37,7 +46,8 @@ final as (
         {{ telemetry_kpis.json_sub('context_data', ['exception', 'context']) }}
             as exception_context,
         {{ telemetry_kpis.json_field('context_doc', ['exception', 'type']) }} is not null
-            as has_exception
+            as has_exception,
+        _kept_at
     from parsed
 
 )

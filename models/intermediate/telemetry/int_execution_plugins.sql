@@ -1,15 +1,46 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='execution_id',
+        post_hook=["{{ telemetry_kpis.create_index(['execution_id'], 'execution_id') }}"],
+    )
+}}
 
 {#-
     One row per (execution_id, plugin_name_hash, plugin_command) seen in the plugins_contexts
     of the execution's events (for `meltano run` they arrive on block events). A plugin sent
     with "command": [] has a null plugin_command and is_command_list = true.
+
+    Incremental (by load time): the executions with an event loaded since the newest
+    last_uploaded_at here minus var('load_lookback_hours') are recomputed from ALL their events
+    and replaced (delete+insert on execution_id).
 -#}
 
-with events as (
+with all_events as (
 
     select * from {{ ref('int_telemetry_events') }}
     where is_execution_event
+
+),
+
+{% if is_incremental() %}
+
+affected_executions as (
+
+    select distinct execution_id from all_events
+    where uploaded_at >= {{ telemetry_kpis.load_window_start('last_uploaded_at') }}
+
+),
+
+{% endif %}
+
+events as (
+
+    select * from all_events
+    {%- if is_incremental() %}
+    where execution_id in (select affected_executions.execution_id from affected_executions)
+    {%- endif %}
 
 ),
 
@@ -33,7 +64,8 @@ joined as (
         plugin_entries.plugin_namespace_hash,
         plugin_entries.plugin_executable_hash,
         plugin_entries.is_command_list,
-        events.event_at
+        events.event_at,
+        events.uploaded_at
     from events
     inner join plugin_entries on events.event_id = plugin_entries.event_id
 
@@ -54,7 +86,8 @@ final as (
         min(plugin_executable_hash) as plugin_executable_hash,
         bool_or(is_command_list) as is_command_list,
         count(*) as entry_count,
-        min(event_at) as first_seen_at
+        min(event_at) as first_seen_at,
+        max(uploaded_at) as last_uploaded_at
     from joined
     group by execution_id, plugin_name_hash, plugin_command
 

@@ -1,11 +1,20 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#- exit_event, any version: the process exit code, time and duration. -#}
 
 with events as (
 
     select * from {{ ref('stg_snowplow__events') }}
-    where event_type = 'unstruct' and event_schema_name = 'exit_event'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and event_type = 'unstruct' and event_schema_name = 'exit_event'
 
 ),
 
@@ -19,7 +28,8 @@ extracted as (
         {{ telemetry_kpis.json_text('event_data', ['process_duration_microseconds']) }}
             as process_duration_text,
         event_at,
-        uploaded_at
+        uploaded_at,
+        _kept_at
     from events
 
 ),
@@ -40,7 +50,8 @@ final as (
                 then cast(process_duration_text as {{ dbt.type_bigint() }})
         end as process_duration_microseconds,
         event_at,
-        uploaded_at
+        uploaded_at,
+        _kept_at
     from extracted
 
 )

@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#-
     Legacy struct events (Meltano < 2.0, and 2.0-2.4 which also sent them, then with
@@ -9,7 +16,9 @@
 with events as (
 
     select * from {{ ref('stg_snowplow__events') }}
-    where event_type = 'struct'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and event_type = 'struct'
 
 ),
 
@@ -26,7 +35,8 @@ final as (
         has_contexts,
         not has_contexts as is_pure_legacy,
         event_at,
-        uploaded_at
+        uploaded_at,
+        _kept_at
     from events
 
 )

@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#-
     The entries of every plugins_context, one row each. Meltano 4.x block events send
@@ -9,7 +16,9 @@
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
-    where schema_vendor = 'com.meltano' and schema_name = 'plugins_context'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and schema_vendor = 'com.meltano' and schema_name = 'plugins_context'
 
 ),
 
@@ -22,7 +31,8 @@ exploded as (
         {{ telemetry_kpis.json_text('contexts.context_data', ['context_uuid']) }}
             as plugins_context_uuid,
         plugins_array.element_index as plugin_index,
-        {{ telemetry_kpis.json_parse('plugins_array.element') }} as plugin_doc
+        {{ telemetry_kpis.json_parse('plugins_array.element') }} as plugin_doc,
+        contexts._kept_at
     from contexts
     {{ telemetry_kpis.explode_json_array('contexts.context_data', 'plugins', 'plugins_array') }}
 
@@ -50,7 +60,8 @@ typed as (
         {{ telemetry_kpis.json_field('plugin_doc', ['plugin_lock_hash']) }}
             as plugin_lock_hash,
         {{ telemetry_kpis.json_field('plugin_doc', ['command']) }} as command_text,
-        {{ telemetry_kpis.json_field_is_array('plugin_doc', ['command']) }} as is_command_list
+        {{ telemetry_kpis.json_field_is_array('plugin_doc', ['command']) }} as is_command_list,
+        _kept_at
     from exploded
 
 ),
@@ -72,6 +83,7 @@ final as (
         plugin_pip_url_hash,
         plugin_lock_hash,
         is_command_list,
+        _kept_at,
         case when not is_command_list then command_text end as plugin_command
     from typed
 

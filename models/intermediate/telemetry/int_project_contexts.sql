@@ -1,11 +1,20 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#- project_context, any version, fields by name: one row per event (its first one). -#}
 
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
-    where schema_vendor = 'com.meltano' and schema_name = 'project_context'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and schema_vendor = 'com.meltano' and schema_name = 'project_context'
 
 ),
 
@@ -35,7 +44,8 @@ typed as (
         {{ telemetry_kpis.json_field('context_doc', ['send_anonymous_usage_stats']) }}
             as send_anonymous_usage_stats_text,
         {{ telemetry_kpis.json_field('context_doc', ['send_anonymous_usage_stats_source']) }}
-            as send_anonymous_usage_stats_source
+            as send_anonymous_usage_stats_source,
+        _kept_at
     from ranked
     where context_rank = 1
 
@@ -53,6 +63,7 @@ final as (
         client_uuid,
         environment_name_hash,
         send_anonymous_usage_stats_source,
+        _kept_at,
         case send_anonymous_usage_stats_text
             when 'true' then true
             when 'false' then false

@@ -1,15 +1,30 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=[
+            "{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}",
+            "{{ telemetry_kpis.create_index(['execution_id'], 'execution_id') }}",
+            "{{ telemetry_kpis.create_index(['uploaded_at'], 'uploaded_at') }}",
+        ],
+    )
+}}
 
 {#-
     One row per usable event, attributed to its project and to its CLI process:
     execution_id = project_context.context_uuid (pure legacy struct events: their event_id),
     project_id = project_context.project_uuid (pure legacy: se_label). Also carries the
     per-event facts int_cli_executions aggregates, so that model reads small columns only.
+
+    Incremental: the events whose kept copy changed since the last run (`_kept_at`), replaced
+    by event_id, joined to their rows of the event-level models (built in the same run).
 -#}
 
 with events as (
 
     select * from {{ ref('stg_snowplow__events') }}
+    where {{ telemetry_kpis.changed_since_last_run() }}
 
 ),
 
@@ -89,6 +104,7 @@ joined as (
         exit_events.exit_code,
         state_changes.setting_name,
         legacy_events.legacy_command,
+        events._kept_at,
         coalesce(legacy_events.is_pure_legacy, false) as is_pure_legacy
     from events
     left join project_contexts on events.event_id = project_contexts.event_id
@@ -143,7 +159,8 @@ final as (
         is_ci_environment,
         block_type,
         exit_code,
-        legacy_command
+        legacy_command,
+        _kept_at
     from joined
 
 )

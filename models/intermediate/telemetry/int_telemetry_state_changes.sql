@@ -1,4 +1,11 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
+    )
+}}
 
 {#-
     One row per telemetry_state_change_event (e.g. opting out: setting_name =
@@ -10,7 +17,9 @@
 with events as (
 
     select * from {{ ref('stg_snowplow__events') }}
-    where event_type = 'unstruct' and event_schema_name = 'telemetry_state_change_event'
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and event_type = 'unstruct' and event_schema_name = 'telemetry_state_change_event'
 
 ),
 
@@ -32,7 +41,8 @@ final as (
         events.event_schema_version as schema_version,
         {{ telemetry_kpis.json_text('events.event_data', ['setting_name']) }} as setting_name,
         {{ telemetry_kpis.json_text('events.event_data', ['changed_from']) }} as changed_from,
-        {{ telemetry_kpis.json_text('events.event_data', ['changed_to']) }} as changed_to
+        {{ telemetry_kpis.json_text('events.event_data', ['changed_to']) }} as changed_to,
+        events._kept_at
     from events
     left join project_contexts on events.event_id = project_contexts.event_id
 

@@ -1,4 +1,12 @@
-{{ config(materialized='table') }}
+{{ config(materialized='view') }}
+
+{#-
+    The usable events: the kept copy of every event_id (copy_rank = 1) without a content
+    problem. A view on the incremental base_snowplow__events_deduped, so it is exact after
+    every run (an event whose kept copy changed, or became unusable, changes here at once) and
+    holds no second copy of the data. `_kept_at` tells the incremental models downstream which
+    events changed.
+-#}
 
 with deduped as (
 
@@ -31,8 +39,6 @@ final as (
         name_tracker,
         v_tracker,
         useragent,
-        contexts,
-        unstruct_event,
         event_data,
         se_category,
         se_action,
@@ -47,7 +53,8 @@ final as (
         duplicate_count,
         row_hash,
         _source_file,
-        _source_line
+        _source_line,
+        _kept_at
     from usable
 
 )

@@ -1,3 +1,7 @@
+{{ config(materialized='view') }}
+
+{#- One row per dropped copy, with the copy that was kept (a view: exact after every run). -#}
+
 with deduped as (
 
     select * from {{ ref('base_snowplow__events_deduped') }}
@@ -10,7 +14,8 @@ kept as (
         event_id,
         _source_file as kept_source_file,
         _source_line as kept_source_line,
-        uploaded_at as kept_uploaded_at
+        uploaded_at as kept_uploaded_at,
+        content_problem
     from deduped
     where copy_rank = 1
 
@@ -37,7 +42,7 @@ final as (
         kept.kept_source_file,
         kept.kept_source_line,
         kept.kept_uploaded_at,
-        dropped.content_problem is not null as is_kept_copy_quarantined
+        kept.content_problem is not null as is_kept_copy_quarantined
     from dropped
     inner join kept on dropped.event_id = kept.event_id
 

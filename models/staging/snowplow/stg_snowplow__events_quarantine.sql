@@ -1,10 +1,12 @@
-{{ config(materialized='table') }}
+{{ config(materialized='view') }}
 
 {#-
     One row per raw row that cannot be used. Order of the checks (first match wins):
     1. row-level problems, on every copy: missing_event_id, invalid_json, invalid_timestamp;
     2. dedup of the remaining rows (dropped copies go to stg_snowplow__events_duplicates);
     3. content problems, on the kept copy only: unknown_event, missing_project_context.
+    A view on the two incremental base models: exact after every run (a kept copy that loses
+    to a better copy later leaves the quarantine at once).
 -#}
 
 with raw_rows as (
@@ -27,6 +29,7 @@ row_problems as (
         row_problem_detail as detail,
         'row' as check_stage,
         cast(0 as {{ dbt.type_bigint() }}) as duplicate_count,
+        cast(null as timestamp) as _kept_at,
         event_type,
         uploaded_at,
         _source_file,
@@ -45,6 +48,7 @@ content_problems as (
         content_problem_detail as detail,
         'content' as check_stage,
         cast(duplicate_count as {{ dbt.type_bigint() }}) as duplicate_count,
+        _kept_at,
         event_type,
         uploaded_at,
         _source_file,
@@ -76,7 +80,8 @@ final as (
         cast(uploaded_at as date) as uploaded_date,
         _source_file,
         _source_line,
-        row_hash
+        row_hash,
+        _kept_at
     from unioned
 
 )

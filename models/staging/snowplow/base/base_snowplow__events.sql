@@ -1,22 +1,52 @@
 {{
     config(
-        materialized='table',
-        pre_hook=["{{ telemetry_kpis.create_engine_functions() }}"],
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key=['_source_file', '_source_line', 'uploaded_at'],
+        pre_hook=[
+            "{{ telemetry_kpis.create_engine_functions() }}",
+            "{{ telemetry_kpis.ensure_source_load_index(source('snowplow', 'snowplow_events')) }}",
+        ],
+        post_hook=[
+            "{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}",
+            "{{ telemetry_kpis.create_index(['_batch_at'], 'batch_at') }}",
+            "{{ telemetry_kpis.create_index(['uploaded_at'], 'uploaded_at') }}",
+        ],
     )
 }}
 
 {#-
-    Every raw row, once, with the row-level checks staging needs and no personal data: the IP
-    address is replaced by its SHA-256 here and never leaves this model in clear text.
+    Every raw row, once, with every check that depends on the row alone, and no personal data
+    (the IP address becomes its SHA-256 here). The big JSON columns are read here and not kept:
+    `unstruct_event` is parsed once into the event schema and the small `event_data`;
+    `contexts` is only checked (valid JSON, which Meltano contexts it names) and is exploded
+    later from the raw table by int_event_contexts, for kept copies only.
+
+    Incremental by load time: a run reads the raw rows whose uploaded_at is at least the newest
+    uploaded_at already here minus var('load_lookback_hours'), and replaces them (key: file,
+    line, uploaded_at). Every row written in a run gets that run's `_batch_at`.
+
+    row_hash (the last dedup tie-breaker) is the SHA-256 of the whole row. It only decides
+    between copies of one event_id with the same uploaded_at and collector time, so it is only
+    computed for those copies (hashing every 6.5 KB row was the most expensive step of the
+    build). Copies with the same uploaded_at are always read by the same run, so this is exact.
 -#}
+
+{%- set known_event_names = [
+    'cli_event', 'block_event', 'exit_event', 'telemetry_state_change_event',
+] %}
+{%- set known_event_list = "'" ~ known_event_names | join("', '") ~ "'" %}
 
 with source as (
 
     select * from {{ source('snowplow', 'snowplow_events') }}
+    {%- if is_incremental() %}
+    where uploaded_at >= {{ telemetry_kpis.load_window_start('uploaded_at') }}
+    {%- endif %}
 
 ),
 
-hashed as (
+typed as (
 
     select
         nullif(trim(event_id), '') as event_id,
@@ -42,8 +72,7 @@ hashed as (
         nullif(se_property, '') as se_property,
         nullif(se_value, '') as se_value,
         _source_file,
-        cast(_source_line as {{ dbt.type_bigint() }}) as _source_line,
-        {{ telemetry_kpis.sha256_hex(telemetry_kpis.raw_row_text()) }} as row_hash
+        cast(_source_line as {{ dbt.type_bigint() }}) as _source_line
     from source
 
 ),
@@ -55,11 +84,11 @@ checked as (
         contexts is null or {{ telemetry_kpis.json_is_valid('contexts') }} as is_contexts_json,
         unstruct_event is null
         or {{ telemetry_kpis.json_is_valid('unstruct_event') }} as is_unstruct_event_json
-    from hashed
+    from typed
 
 ),
 
-final as (
+row_checked as (
 
     select
         *,
@@ -78,6 +107,172 @@ final as (
                 then 'collector_tstamp is not a timestamp: ' || coalesce(collector_tstamp, 'null')
         end as row_problem_detail
     from checked
+
+),
+
+schema_parsed as (
+
+    select
+        *,
+        case
+            when is_unstruct_event_json
+                then {{ telemetry_kpis.json_text('unstruct_event', ['data', 'schema']) }}
+        end as event_schema,
+        case
+            when is_unstruct_event_json
+                then {{ telemetry_kpis.json_sub('unstruct_event', ['data', 'data']) }}
+        end as event_data,
+        coalesce(contexts like '%"iglu:com.meltano/%', false) as has_contexts,
+        coalesce(
+            contexts like '%"iglu:com.meltano/project_context/%', false
+        ) as has_project_context
+    from row_checked
+
+),
+
+schema_split as (
+
+    select
+        *,
+        nullif(
+            replace({{ dbt.split_part('event_schema', "'/'", 1) }}, 'iglu:', ''), ''
+        ) as event_schema_vendor,
+        nullif({{ dbt.split_part('event_schema', "'/'", 2) }}, '') as event_schema_name,
+        nullif({{ dbt.split_part('event_schema', "'/'", 3) }}, '') as event_schema_format,
+        nullif({{ dbt.split_part('event_schema', "'/'", 4) }}, '') as event_schema_version
+    from schema_parsed
+
+),
+
+content_checked as (
+
+    select
+        *,
+        case
+            when event_type not in ('unstruct', 'struct') or event_type is null
+                then 'unknown_event'
+            when
+                event_type = 'unstruct'
+                and (
+                    event_schema_vendor is null
+                    or event_schema_vendor != 'com.meltano'
+                    or event_schema_name is null
+                    or event_schema_name not in ({{ known_event_list }})
+                )
+                then 'unknown_event'
+            when
+                event_type = 'struct'
+                and (se_category is null or se_category not like 'meltano%')
+                then 'unknown_event'
+            when event_type = 'unstruct' and not has_project_context
+                then 'missing_project_context'
+            when event_type = 'struct' and has_contexts and not has_project_context
+                then 'missing_project_context'
+            when event_type = 'struct' and not has_contexts and se_label is null
+                then 'missing_project_context'
+        end as content_problem,
+        case
+            when event_type not in ('unstruct', 'struct') or event_type is null
+                then 'event type ' || coalesce(event_type, 'null') || ' is not used'
+            when event_type = 'unstruct' and event_schema is null
+                then 'unstruct_event has no data.schema'
+            when event_type = 'unstruct'
+                then 'event schema ' || event_schema
+            when
+                event_type = 'struct'
+                and (se_category is null or se_category not like 'meltano%')
+                then 'struct event category ' || coalesce(se_category, 'null')
+            when event_type = 'struct' and has_contexts
+                then 'struct event with contexts but no project_context'
+            else 'struct event without contexts and without se_label'
+        end as content_problem_detail
+    from schema_split
+
+),
+
+-- copies that only the row hash can order (same event_id, uploaded_at and collector time)
+tied_copies as (
+
+    select
+        event_id,
+        uploaded_at,
+        collector_at
+    from row_checked
+    where row_problem is null
+    group by event_id, uploaded_at, collector_at
+    having count(*) > 1
+
+),
+
+tied_hashes as (
+
+    select distinct
+        source._source_file,
+        cast(source._source_line as {{ dbt.type_bigint() }}) as _source_line,
+        cast(source.uploaded_at as timestamp) as uploaded_at,
+        {{ telemetry_kpis.sha256_hex(telemetry_kpis.raw_row_text('source')) }} as row_hash
+    from source
+    inner join tied_copies
+        on
+            nullif(trim(source.event_id), '') = tied_copies.event_id
+            and cast(source.uploaded_at as timestamp) = tied_copies.uploaded_at
+            and {{ telemetry_kpis.try_timestamp('source.collector_tstamp') }}
+            = tied_copies.collector_at
+
+),
+
+final as (
+
+    select
+        content_checked.event_id,
+        content_checked.event_type,
+        content_checked.collector_tstamp,
+        content_checked.derived_tstamp,
+        content_checked.collector_at,
+        content_checked.event_at,
+        content_checked.device_created_at,
+        content_checked.device_sent_at,
+        content_checked.uploaded_at,
+        content_checked.ip_hash,
+        content_checked.app_id,
+        content_checked.platform,
+        content_checked.name_tracker,
+        content_checked.v_tracker,
+        content_checked.useragent,
+        content_checked.se_category,
+        content_checked.se_action,
+        content_checked.se_label,
+        content_checked.se_property,
+        content_checked.se_value,
+        content_checked._source_file,
+        content_checked._source_line,
+        tied_hashes.row_hash,
+        content_checked.is_contexts_json,
+        content_checked.is_unstruct_event_json,
+        content_checked.row_problem,
+        content_checked.row_problem_detail,
+        content_checked.event_schema,
+        content_checked.event_data,
+        content_checked.has_contexts,
+        content_checked.has_project_context,
+        content_checked.event_schema_vendor,
+        content_checked.event_schema_name,
+        content_checked.event_schema_format,
+        content_checked.event_schema_version,
+        case
+            when content_checked.row_problem is null then content_checked.content_problem
+        end as content_problem,
+        case
+            when content_checked.row_problem is null
+                then content_checked.content_problem_detail
+        end as content_problem_detail,
+        {{ telemetry_kpis.batch_at() }} as _batch_at
+    from content_checked
+    left join tied_hashes
+        on
+            content_checked._source_file = tied_hashes._source_file
+            and content_checked._source_line = tied_hashes._source_line
+            and content_checked.uploaded_at = tied_hashes.uploaded_at
 
 )
 

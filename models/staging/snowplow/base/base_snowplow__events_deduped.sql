@@ -1,113 +1,159 @@
-{{ config(materialized='table') }}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='event_id',
+        post_hook=[
+            "{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}",
+            "{{ telemetry_kpis.create_index(['_kept_at'], 'kept_at') }}",
+        ],
+    )
+}}
 
 {#-
-    Rows without a row-level problem, ranked per event_id in the contract's deterministic order
-    (earliest uploaded_at, then earliest collector time, then the smallest hash of the whole
-    row; file and line only break exact ties), with the event schema split and the content
-    checks that decide whether the kept copy (copy_rank = 1) is usable.
+    Every copy without a row-level problem, ranked per event_id in the contract's deterministic
+    order (earliest uploaded_at, then earliest collector time, then the smallest hash of the
+    whole row; file and line only break exact ties between identical copies). The kept copy
+    has copy_rank = 1; its content_problem decides whether the event is usable.
+
+    Incremental: the event_ids with a copy written to base_snowplow__events since this model's
+    newest `_batch_at` are re-ranked from ALL their copies (not only the new ones), and all their
+    rows replaced (delete+insert on event_id), so ranks and duplicate counts are exact whatever
+    the arrival order. `_kept_at` is the batch in which the current kept copy became the kept
+    copy: the event-level models downstream only re-read events whose kept copy changed (a new
+    duplicate that loses changes nothing downstream but the duplicate counts).
 -#}
 
-{%- set known_event_names = [
-    'cli_event', 'block_event', 'exit_event', 'telemetry_state_change_event',
-] %}
-{%- set known_event_list = "'" ~ known_event_names | join("', '") ~ "'" %}
-
-with events as (
+with base_rows as (
 
     select * from {{ ref('base_snowplow__events') }}
     where row_problem is null
 
 ),
 
+{% if is_incremental() %}
+
+affected_events as (
+
+    select distinct event_id from base_rows
+    where _batch_at > {{ telemetry_kpis.max_in_this('_batch_at') }}
+
+),
+
+copies as (
+
+    select base_rows.*
+    from base_rows
+    inner join affected_events on base_rows.event_id = affected_events.event_id
+
+),
+
+previously_kept as (
+
+    select
+        this_model.event_id,
+        this_model._source_file,
+        this_model._source_line,
+        this_model.uploaded_at,
+        this_model._kept_at
+    from {{ this }} as this_model
+    inner join affected_events on this_model.event_id = affected_events.event_id
+    where this_model.copy_rank = 1
+
+),
+
+{% else %}
+
+    copies as (
+
+        select * from base_rows
+
+    ),
+
+{% endif %}
+
 ranked as (
 
     select
-        *,
+        copies.*,
         row_number() over (
-            partition by event_id
+            partition by copies.event_id
             order by
-                uploaded_at asc nulls last,
-                collector_at asc,
-                row_hash asc,
-                _source_file asc nulls last,
-                _source_line asc nulls last
+                copies.uploaded_at asc nulls last,
+                copies.collector_at asc,
+                copies.row_hash asc,
+                copies._source_file asc nulls last,
+                copies._source_line asc nulls last
         ) as copy_rank,
-        count(*) over (partition by event_id) - 1 as duplicate_count
-    from events
+        count(*) over (partition by copies.event_id) - 1 as duplicate_count
+    from copies
 
 ),
 
-schema_parsed as (
+kept as (
 
     select
-        *,
-        {{ telemetry_kpis.json_text('unstruct_event', ['data', 'schema']) }} as event_schema,
-        {{ telemetry_kpis.json_sub('unstruct_event', ['data', 'data']) }} as event_data,
-        coalesce(contexts like '%"iglu:com.meltano/%', false) as has_contexts,
-        coalesce(
-            contexts like '%"iglu:com.meltano/project_context/%', false
-        ) as has_project_context
+        ranked.event_id,
+        {% if is_incremental() -%}
+            coalesce(previously_kept._kept_at, {{ telemetry_kpis.batch_at() }}) as _kept_at
+        {%- else -%}
+            {{ telemetry_kpis.batch_at() }} as _kept_at
+        {%- endif %}
     from ranked
-
-),
-
-schema_split as (
-
-    select
-        *,
-        nullif(
-            replace({{ dbt.split_part('event_schema', "'/'", 1) }}, 'iglu:', ''), ''
-        ) as event_schema_vendor,
-        nullif({{ dbt.split_part('event_schema', "'/'", 2) }}, '') as event_schema_name,
-        nullif({{ dbt.split_part('event_schema', "'/'", 3) }}, '') as event_schema_format,
-        nullif({{ dbt.split_part('event_schema', "'/'", 4) }}, '') as event_schema_version
-    from schema_parsed
+    {%- if is_incremental() %}
+    left join previously_kept
+        on
+            ranked.event_id = previously_kept.event_id
+            and ranked._source_file = previously_kept._source_file
+            and ranked._source_line = previously_kept._source_line
+            and ranked.uploaded_at = previously_kept.uploaded_at
+    {%- endif %}
+    where ranked.copy_rank = 1
 
 ),
 
 final as (
 
     select
-        *,
-        case
-            when event_type not in ('unstruct', 'struct') or event_type is null
-                then 'unknown_event'
-            when
-                event_type = 'unstruct'
-                and (
-                    event_schema_vendor is null
-                    or event_schema_vendor != 'com.meltano'
-                    or event_schema_name is null
-                    or event_schema_name not in ({{ known_event_list }})
-                )
-                then 'unknown_event'
-            when
-                event_type = 'struct'
-                and (se_category is null or se_category not like 'meltano%')
-                then 'unknown_event'
-            when event_type = 'unstruct' and not has_project_context
-                then 'missing_project_context'
-            when event_type = 'struct' and has_contexts and not has_project_context
-                then 'missing_project_context'
-            when event_type = 'struct' and not has_contexts and se_label is null
-                then 'missing_project_context'
-        end as content_problem,
-        case
-            when event_type not in ('unstruct', 'struct') or event_type is null
-                then 'event type ' || coalesce(event_type, 'null') || ' is not used'
-            when event_type = 'unstruct' and event_schema is null
-                then 'unstruct_event has no data.schema'
-            when event_type = 'unstruct'
-                then 'event schema ' || event_schema
-            when
-                event_type = 'struct'
-                and (se_category is null or se_category not like 'meltano%')
-                then 'struct event category ' || coalesce(se_category, 'null')
-            when event_type = 'struct' and has_contexts
-                then 'struct event with contexts but no project_context'
-            else 'struct event without contexts and without se_label'
-        end as content_problem_detail
-    from schema_split
+        ranked.event_id,
+        ranked.copy_rank,
+        ranked.duplicate_count,
+        ranked.event_type,
+        ranked.collector_tstamp,
+        ranked.derived_tstamp,
+        ranked.collector_at,
+        ranked.event_at,
+        ranked.device_created_at,
+        ranked.device_sent_at,
+        ranked.uploaded_at,
+        ranked.ip_hash,
+        ranked.app_id,
+        ranked.platform,
+        ranked.name_tracker,
+        ranked.v_tracker,
+        ranked.useragent,
+        ranked.se_category,
+        ranked.se_action,
+        ranked.se_label,
+        ranked.se_property,
+        ranked.se_value,
+        ranked._source_file,
+        ranked._source_line,
+        ranked.row_hash,
+        ranked.event_schema,
+        ranked.event_data,
+        ranked.has_contexts,
+        ranked.has_project_context,
+        ranked.event_schema_vendor,
+        ranked.event_schema_name,
+        ranked.event_schema_format,
+        ranked.event_schema_version,
+        ranked.content_problem,
+        ranked.content_problem_detail,
+        kept._kept_at,
+        {{ telemetry_kpis.batch_at() }} as _batch_at
+    from ranked
+    inner join kept on ranked.event_id = kept.event_id
 
 )
 

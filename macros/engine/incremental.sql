@@ -1,0 +1,101 @@
+{#-
+    Helpers of the incremental models (metrics.md "Time": incremental processing is driven by
+    load time, never by event time).
+
+    batch_at(): the batch marker of this dbt invocation (run_started_at, UTC, as a timestamp
+    literal). Every row an incremental model writes in one run gets it, so the next model
+    downstream picks up exactly the rows written since its own newest marker, even when it
+    failed (or was not selected) in an earlier run.
+-#}
+{% macro batch_at() -%}
+    cast('{{ run_started_at.strftime("%Y-%m-%d %H:%M:%S.%f") }}' as timestamp)
+{%- endmacro %}
+
+
+{#-
+    max_in_this(column): the newest value of `column` already in this model's table (a scalar
+    subquery), or 1900-01-01 when the table is empty. Only valid inside is_incremental().
+-#}
+{% macro max_in_this(column) -%}
+    (
+        select coalesce(max({{ column }}), cast('1900-01-01' as timestamp))
+        from {{ this }}
+    )
+{%- endmacro %}
+
+
+{#-
+    load_window_start(column): where an incremental run starts reading by load time: the newest
+    `column` (uploaded_at) already processed minus var('load_lookback_hours'), so a load that
+    straddled the previous run, or rows loaded slightly out of order, are not missed.
+-#}
+{% macro load_window_start(column='uploaded_at') -%}
+    {{ dbt.dateadd(
+        'hour',
+        -1 * var('load_lookback_hours') | int,
+        telemetry_kpis.max_in_this(column)
+    ) }}
+{%- endmacro %}
+
+
+{#-
+    create_index(columns, name_suffix): a post-hook creating a plain index on this model's table
+    on PostgreSQL (incremental runs look rows up by key: without an index every lookup is a full
+    scan); a no-op on DuckDB (its zone maps and hash joins need none, and ART indexes only slow
+    the inserts down).
+-#}
+{% macro create_index(columns, name_suffix) -%}
+    {{ return(adapter.dispatch('create_index', 'telemetry_kpis')(columns, name_suffix)) }}
+{%- endmacro %}
+
+{% macro default__create_index(columns, name_suffix) -%}
+    {{ telemetry_kpis.engine_not_implemented('create_index') }}
+{%- endmacro %}
+
+{% macro duckdb__create_index(columns, name_suffix) -%}
+    select 1 as no_index_needed
+{%- endmacro %}
+
+{% macro postgres__create_index(columns, name_suffix) -%}
+    create index if not exists {{ this.identifier }}__{{ name_suffix }}
+    on {{ this }} ({{ columns | join(', ') }})
+{%- endmacro %}
+
+
+{#-
+    ensure_source_load_index(relation): on PostgreSQL, an index on the raw table's load time
+    (uploaded_at, _source_file, _source_line), so that an incremental run reads only the newest
+    rows instead of scanning every raw row (created once, idempotent; it does not change the
+    raw data). A no-op on DuckDB: rows are appended in load order and zone maps skip old row
+    groups.
+-#}
+{% macro ensure_source_load_index(relation) -%}
+    {{ return(adapter.dispatch('ensure_source_load_index', 'telemetry_kpis')(relation)) }}
+{%- endmacro %}
+
+{% macro default__ensure_source_load_index(relation) -%}
+    {{ telemetry_kpis.engine_not_implemented('ensure_source_load_index') }}
+{%- endmacro %}
+
+{% macro duckdb__ensure_source_load_index(relation) -%}
+    select 1 as no_index_needed
+{%- endmacro %}
+
+{% macro postgres__ensure_source_load_index(relation) -%}
+    create index if not exists {{ relation.identifier }}__load_time
+    on {{ relation }} (uploaded_at, _source_file, _source_line)
+{%- endmacro %}
+
+
+{#-
+    changed_since_last_run(column='_kept_at'): the filter of an event-level incremental model:
+    on an incremental run, only the rows whose batch marker is newer than the newest marker
+    already in this model's table (events whose kept copy changed since); `true` on a full build.
+-#}
+{% macro changed_since_last_run(column='_kept_at') -%}
+    {%- if is_incremental() -%}
+        {{ column }} > {{ telemetry_kpis.max_in_this(column) }}
+    {%- else -%}
+        true
+    {%- endif -%}
+{%- endmacro %}
