@@ -73,6 +73,12 @@ quarantine as (
 
 ),
 
+load_rejects as (
+
+    select * from {{ ref('stg_snowplow__load_rejects') }}
+
+),
+
 -- every day of the spine mapped to its period at each grain
 day_periods as (
 
@@ -201,13 +207,22 @@ loaded_events as (
 
 ),
 
+-- bad rows: quarantined raw rows, and lines the loader rejected before they became raw rows
+bad_rows as (
+
+    select uploaded_date as load_date from quarantine
+    union all
+    select rejected_date as load_date from load_rejects
+
+),
+
 quarantined_events as (
 
     select
-        uploaded_date as load_date,
+        load_date,
         count(*) as quarantined_rows
-    from quarantine
-    group by uploaded_date
+    from bad_rows
+    group by load_date
 
 ),
 
