@@ -1,5 +1,5 @@
 {#-
-    Marts-internal: every CLI execution up to the as-of date (int_cli_executions already leaves
+    Every CLI execution up to the as-of date (int_cli_executions already leaves
     out processes that only sent a telemetry_state_change_event) with its execution-level rules
     (metrics.md "Activity" and "Pipelines"): execution event, pipeline run, pipeline identity,
     resolved environment name. fct_cli_executions adds the project-dependent qualifying flag.

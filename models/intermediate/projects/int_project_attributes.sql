@@ -1,5 +1,5 @@
 {#-
-    Marts-internal: the project attributes of metrics.md "Project attributes", up to the as-of
+    The project attributes of metrics.md "Project attributes", up to the as-of
     date: first/last event, lifespan, ID source with the persisted_random promotion, CI-only,
     opted out, first Meltano version. dim_projects adds activity and the new-project rule.
 -#}
