@@ -1,32 +1,44 @@
 """Benchmark the dbt build: full build vs a one-query JSON baseline, +1 day incremental, memory.
 
-For each generated corpus (``kpis generate`` JSONL files, generated once and reused):
+For each corpus size (``100k``, ``1m``, ``5m``: ``kpis generate --days 90 --noise --seed 11``,
+gzipped JSON lines under --data-dir, generated once and reused):
 
-1. split it by load time: every day but the last (``base``) and the last day (``last``);
-2. load ``base`` into a fresh warehouse (not timed as part of the build);
-3. time dbt start-up alone (``dbt parse``), then the full build (``dbt run --full-refresh``:
-   every model; data tests are not part of the figure);
+0. generate it if missing: ``--projects`` is calibrated so the row count is within 10 % of the
+   size (rows per project grow with the number of projects: whales), recorded in
+   ``events_<size>.meta.json``;
+1. split it, streaming gz to gz, at the last EVENT day (derived_tstamp date): ``base`` = rows of
+   every earlier event day (and rows whose derived_tstamp is not a date), ``last`` = rows of the
+   last event day, their uploaded_at shifted to after every base row (so the incremental build
+   sees them as new, their order kept);
+2. load ``base`` into a fresh warehouse (timed apart: load rows/s, not part of the build);
+3. time dbt start-up alone (``dbt run`` selecting no model), then the full build
+   (``dbt run --full-refresh``: every model; data tests are not part of the figure); its
+   run_results.json is kept as ``run_results_<engine>_<size>.json`` (per-model profile);
 4. time the baseline: ONE query that parses, once, every JSON field the models use from every
    raw row (contexts exploded, each context's fields, plugins exploded, the event's fields);
 5. load ``last`` and time the incremental build (``dbt run``);
-6. peak memory: max RSS of each dbt process (os.wait4), and on PostgreSQL the largest RSS of
-   one server process seen while dbt ran (sampled from /proc).
+6. peak memory: max RSS of each dbt process (os.wait4; DuckDB runs inside it, its memory_limit
+   is KPIS_DUCKDB_MEMORY_LIMIT, default 2GB), and on PostgreSQL the largest RSS of one server
+   process seen while dbt ran (sampled from /proc); the 1-minute load average is sampled too.
 
-Usage (files under /tmp/kpis/bench by default; the biggest last, in the background):
+Usage (one size at a time on a shared machine; the biggest last, in the background):
 
-    python scripts/benchmarks/bench_build.py --engine duckdb events_100k.jsonl events_1m.jsonl
-    python scripts/benchmarks/bench_build.py --engine postgres events_100k.jsonl
+    python scripts/benchmarks/bench_build.py --engine duckdb 100k 1m 5m
+    python scripts/benchmarks/bench_build.py --engine postgres 100k 1m
 
-Prints one table row per corpus and appends it as JSON to <work-dir>/results.jsonl.
+Prints one table row per size and appends it as JSON to <work-dir>/results.jsonl.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import json
 import os
 import platform
+import re
+import shutil
 import subprocess
 import sys
 import threading
@@ -57,30 +69,46 @@ EVENT_FIELDS = ["event", "type", "exit_code", "setting_name", "changed_from", "c
 
 def baseline_sql(engine: str) -> str:
     if engine == "duckdb":
-        ctx = ", ".join(
-            f"max(json_extract_string(c.value, '$.data.{f}')) as c_{f}" for f in CONTEXT_FIELDS
-        )
-        plug = ", ".join(
-            f"max(json_extract_string(p.value, '$.{f}')) as p_{f}" for f in PLUGIN_FIELDS
-        )
-        ev = ", ".join(
-            f"max(json_extract_string(unstruct_event, '$.data.data.{f}')) as e_{f}"
-            for f in EVENT_FIELDS
+        # Each JSON value is parsed once: one json_extract with a list of paths per document
+        # (contexts, each context, each plugin, unstruct_event), arrays split with unnest (a
+        # streaming operator; json_each in a lateral join would hash every contexts text).
+        def paths(prefix: str, fields: list[str]) -> str:
+            return "[" + ", ".join(f"'{prefix}{f}'" for f in fields) + "]"
+
+        event_paths = paths("$.data.", ["schema"] + [f"data.{f}" for f in EVENT_FIELDS])
+        context_paths = paths(
+            "$.", ["schema", *(f"data.{f}" for f in CONTEXT_FIELDS), "data.options.blocks"]
         )
         return f"""
         with events as (
             select contexts, unstruct_event from raw.snowplow_events
             where json_valid(contexts) and json_valid(unstruct_event)
         ),
-        ev as (select count(*) as n, max(json_extract_string(unstruct_event, '$.data.schema'))
-               as s, {ev} from events),
-        ctx as (select count(*) as n, max(json_extract_string(c.value, '$.schema')) as s,
-                {ctx}, max(json_extract_string(c.value, '$.data.options.blocks')) as blocks
-                from events, json_each(events.contexts, '$.data') as c),
-        plugins as (select count(*) as n, {plug}
-                from events, json_each(events.contexts, '$.data') as c,
-                     json_each(c.value, '$.data.plugins') as p)
-        select * from ev, ctx, plugins
+        ev as (
+            select count(*) as n,
+                max(cast(json_extract_string(unstruct_event, {event_paths}) as varchar)) as f
+            from events
+        ),
+        contexts as (
+            select unnest(cast(json_extract(contexts, '$.data') as json[])) as c from events
+        ),
+        ctx as (
+            select json_extract_string(c, {context_paths}) as f,
+                json_extract(c, '$.data.plugins') as plugins
+            from contexts
+        ),
+        ctx_agg as (select count(*) as n, max(cast(f as varchar)) as f from ctx),
+        plugins as (
+            select unnest(cast(plugins as json[])) as p from ctx
+            where json_type(plugins) = 'ARRAY'
+        ),
+        plugin_agg as (
+            select count(*) as n,
+                max(cast(json_extract_string(p, {paths("$.", PLUGIN_FIELDS)}) as varchar)) as f
+            from plugins
+        )
+        select ev.n, ctx_agg.n, plugin_agg.n, length(ev.f), length(ctx_agg.f), length(plugin_agg.f)
+        from ev, ctx_agg, plugin_agg
         """
     ctx = ", ".join(f"max(c.value -> 'data' ->> '{f}') as c_{f}" for f in CONTEXT_FIELDS)
     plug = ", ".join(f"max(p.value ->> '{f}') as p_{f}" for f in PLUGIN_FIELDS)
@@ -104,32 +132,155 @@ def baseline_sql(engine: str) -> str:
     """
 
 
-def split_by_last_day(path: Path) -> tuple[Path, Path, int, int]:
-    """(base, last) files: rows of every load day but the last, and of the last one."""
-    base, last = path.with_suffix(".base.jsonl"), path.with_suffix(".last.jsonl")
-    if not (base.exists() and last.exists()):
-        newest = ""
-        with path.open() as handle:
-            for line in handle:
-                newest = max(newest, json.loads(line)["uploaded_at"][:10])
-        with path.open() as src, base.open("w") as b, last.open("w") as lst:
-            for line in src:
-                (lst if json.loads(line)["uploaded_at"][:10] == newest else b).write(line)
-    count = [sum(1 for _ in p.open()) for p in (base, last)]
-    return base, last, count[0], count[1]
+SIZES = {"100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}
+GENERATE = ["generate", "--days", "90", "--noise", "--seed", "11", "--quiet"]
 
 
-class PgServerPeak:
-    """Largest RSS (MB) of one PostgreSQL server process, sampled from /proc while running."""
+def parse_size(text: str) -> int:
+    if text in SIZES:
+        return SIZES[text]
+    scale = {"k": 1_000, "m": 1_000_000}.get(text[-1].lower(), 1)
+    return int(float(text.rstrip("kKmM")) * scale)
 
-    def __init__(self) -> None:
+
+def generate(size: str, data_dir: Path) -> Path:
+    """events_<size>.jsonl.gz, generated with --projects calibrated to ~size rows (+-10 %)."""
+    corpus = data_dir / f"events_{size}.jsonl.gz"
+    if corpus.exists():
+        return corpus
+    target = parse_size(size)
+    part = corpus.with_name(f"events_{size}.part.jsonl.gz")
+    low: tuple[int, int] | None = None  # (projects, rows) below the target
+    high: tuple[int, int] | None = None
+    projects = max(10, round(target / 1100))
+    for _ in range(8):
+        out = subprocess.run(
+            [sys.executable, "-m", "telemetry_kpis", *GENERATE, "--projects", str(projects),
+             "--output", str(part)],
+            cwd=REPO, check=True, capture_output=True, text=True,
+        )  # fmt: skip
+        found = re.search(r"generated ([\d,]+) rows", out.stdout + out.stderr)
+        rows = int(found[1].replace(",", "")) if found else 0
+        print(f"calibrate {size}: --projects {projects} -> {rows:,} rows", file=sys.stderr)
+        if abs(rows / target - 1) <= 0.1:
+            break
+        if rows < target:
+            low = (projects, rows)
+        else:
+            high = (projects, rows)
+        if low and high:  # interpolate inside the bracket
+            projects = round(low[0] + (target - low[1]) * (high[0] - low[0]) / (high[1] - low[1]))
+            projects = min(max(projects, low[0] + 1), high[0] - 1)
+        else:
+            projects = max(1, round(projects * target / rows))
+    part.rename(corpus)
+    meta = {"size": size, "projects": projects, "rows": rows, "command": ["kpis", *GENERATE]}
+    corpus.with_name(f"events_{size}.meta.json").write_text(json.dumps(meta) + "\n")
+    return corpus
+
+
+DERIVED = re.compile(rb'"derived_tstamp":\s*"(\d{4}-\d\d-\d\d)')
+UPLOADED = re.compile(rb'"uploaded_at":\s*"([^"]*)"')
+
+
+def _uploaded(line: bytes) -> dt.datetime | None:
+    match = UPLOADED.search(line)
+    if not match:
+        return None
+    try:
+        value = dt.datetime.fromisoformat(match[1].decode().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value.astimezone(dt.UTC).replace(tzinfo=None) if value.tzinfo else value
+
+
+def _is_date(text: bytes) -> bool:
+    try:
+        dt.date.fromisoformat(text.decode())
+    except ValueError:
+        return False
+    return True
+
+
+def split_by_last_event_day(path: Path) -> tuple[Path, Path, int, int]:
+    """(base, last) gz files: rows before the last event day, and the last event day's rows.
+
+    Streams twice (never the whole file in memory). Pass 1: the last derived_tstamp date, the
+    newest uploaded_at of the base rows and the oldest of the last day's rows. Pass 2: writes
+    both files, shifting every last-day uploaded_at by the same amount so the oldest is one
+    minute after the newest base row.
+    """
+    stem = path.name.split(".")[0]
+    base, last = path.with_name(f"{stem}.base.jsonl.gz"), path.with_name(f"{stem}.last.jsonl.gz")
+    meta = path.with_name(f"{stem}.split.json")
+    if base.exists() and last.exists() and meta.exists():
+        counts = json.loads(meta.read_text())
+        return base, last, counts["base_rows"], counts["last_rows"]
+    last_day = b""
+    with gzip.open(path, "rb") as handle:
+        for line in handle:
+            match = DERIVED.search(line)
+            if match and match[1] > last_day and _is_date(match[1]):
+                last_day = match[1]
+    newest_base = oldest_last = None
+    with gzip.open(path, "rb") as handle:
+        for line in handle:
+            match = DERIVED.search(line)
+            stamp = _uploaded(line)
+            if stamp is None:
+                continue
+            if match and match[1] == last_day:
+                oldest_last = stamp if oldest_last is None else min(oldest_last, stamp)
+            else:
+                newest_base = stamp if newest_base is None else max(newest_base, stamp)
+    assert newest_base and oldest_last
+    shift = max(dt.timedelta(0), newest_base - oldest_last + dt.timedelta(minutes=1))
+
+    def shifted(match: re.Match[bytes]) -> bytes:
+        stamp = _uploaded(match[0])
+        if stamp is None:
+            return match[0]
+        new = (stamp + shift).isoformat(sep=" ", timespec="milliseconds")
+        return b'"uploaded_at":"' + new.encode() + b'"'
+
+    counts = {"base_rows": 0, "last_rows": 0}
+    with (
+        gzip.open(path, "rb") as src,
+        gzip.open(base, "wb", compresslevel=1) as b,
+        gzip.open(last, "wb", compresslevel=1) as lst,
+    ):
+        for line in src:
+            match = DERIVED.search(line)
+            if match and match[1] == last_day:
+                lst.write(UPLOADED.sub(shifted, line, count=1))
+                counts["last_rows"] += 1
+            else:
+                b.write(line)
+                counts["base_rows"] += 1
+    counts.update(last_event_day=last_day.decode(), uploaded_at_shift=str(shift))
+    meta.write_text(json.dumps(counts) + "\n")
+    return base, last, counts["base_rows"], counts["last_rows"]
+
+
+class Sampler:
+    """While running: the 1-minute load average, and (postgres) the largest RSS (MB) of one
+    PostgreSQL server process, sampled from /proc every 0.5 s."""
+
+    def __init__(self, postgres: bool) -> None:
+        self.postgres = postgres
         self.peak_mb = 0.0
+        self.loads: list[float] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    @property
+    def load(self) -> float:
+        return round(sum(self.loads) / len(self.loads), 1) if self.loads else os.getloadavg()[0]
+
     def _run(self) -> None:
         while not self._stop.is_set():
-            for pid in os.listdir("/proc"):
+            self.loads.append(os.getloadavg()[0])
+            for pid in os.listdir("/proc") if self.postgres else ():
                 if not pid.isdigit():
                     continue
                 try:
@@ -143,7 +294,7 @@ class PgServerPeak:
                         self.peak_mb = max(self.peak_mb, int(line.split()[1]) / 1024)
             self._stop.wait(0.5)
 
-    def __enter__(self) -> PgServerPeak:
+    def __enter__(self) -> Sampler:
         self._thread.start()
         return self
 
@@ -197,6 +348,20 @@ def _pg_params(env: dict[str, str]) -> dict[str, str]:
     }
 
 
+def drop_database(database: str) -> None:
+    """Drop a benchmark database; retried, as an autovacuum worker (superuser) can block FORCE."""
+    import psycopg
+
+    for attempt in range(6):
+        try:
+            with psycopg.connect(**PG_ADMIN, dbname="postgres", autocommit=True) as connection:
+                connection.execute(f'drop database if exists "{database}" with (force)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            time.sleep(5 * (attempt + 1))
+    print(f"warning: could not drop database {database}", file=sys.stderr)
+
+
 def prepare_env(engine: str, work: Path, name: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KPIS_", "DBT_"))}
     env.update(
@@ -217,55 +382,72 @@ def prepare_env(engine: str, work: Path, name: str) -> dict[str, str]:
         import psycopg
 
         database = f"kpis_bench_{name}"
+        drop_database(database)
         with psycopg.connect(**PG_ADMIN, dbname="postgres", autocommit=True) as connection:
-            connection.execute(f'drop database if exists "{database}" with (force)')
             connection.execute(f'create database "{database}"')
         env.update({f"KPIS_PG_{k.upper()}": str(v) for k, v in PG_ADMIN.items()})
         env["KPIS_PG_DATABASE"] = database
     return env
 
 
-def bench(engine: str, corpus: Path, work: Path) -> dict[str, object]:
-    name = corpus.name.split(".")[0].removeprefix("events_")
-    base, last, base_rows, last_rows = split_by_last_day(corpus)
-    env = prepare_env(engine, work, name)
+def top_models(run_results: Path, count: int = 5) -> list[tuple[str, float]]:
+    results = json.loads(run_results.read_text())["results"]
+    timed = [(r["unique_id"].split(".")[-1], r["execution_time"]) for r in results]
+    return [(name, round(sec, 1)) for name, sec in sorted(timed, key=lambda x: -x[1])[:count]]
+
+
+def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, object]:
+    corpus = generate(size, data_dir)
+    base, last, base_rows, last_rows = split_by_last_event_day(corpus)
+    env = prepare_env(engine, work, size)
     kpis = [sys.executable, "-m", "telemetry_kpis"]
-    load_s, _ = run([*kpis, "load", str(base), "--no-progress"], env)
+    load_s, load_rss = run([*kpis, "load", str(base), "--no-progress"], env)
     dbt(["seed"], env)
-    startup_s, _ = dbt(["parse", "--no-partial-parse"], env)
-    with PgServerPeak() as server_full:
+    dbt(["parse"], env)  # the manifest the runs below reuse (partial parsing)
+    startup_s, _ = dbt(["run", "--select", "tag:bench_selects_nothing"], env)
+    with Sampler(engine == "postgres") as full:
         full_s, full_rss = dbt(["run", "--full-refresh"], env)
+    profile = work / f"run_results_{engine}_{size}.json"
+    shutil.copy(Path(env["DBT_TARGET_PATH"]) / "run_results.json", profile)
     baseline_s = timed_query(engine, env, baseline_sql(engine))
-    run([*kpis, "load", str(last), "--no-progress"], env)
-    with PgServerPeak() as server_incr:
+    load_last_s, _ = run([*kpis, "load", str(last), "--no-progress"], env)
+    with Sampler(engine == "postgres") as incr:
         incr_s, incr_rss = dbt(["run"], env)
     result = {
         "engine": engine,
-        "corpus": corpus.name,
+        "size": size,
         "events": base_rows + last_rows,
         "base_rows": base_rows,
         "last_day_rows": last_rows,
+        "projects": json.loads(corpus.with_name(f"events_{size}.meta.json").read_text())[
+            "projects"
+        ],
         "load_base_s": round(load_s, 1),
+        "load_rows_per_s": round(base_rows / load_s),
+        "load_last_s": round(load_last_s, 1),
+        "load_peak_rss_mb": round(load_rss),
         "dbt_startup_s": round(startup_s, 1),
         "full_build_s": round(full_s, 1),
         "baseline_s": round(baseline_s, 1),
         "build_over_baseline": round(full_s / baseline_s, 2),
+        "sql_over_baseline": round((full_s - startup_s) / baseline_s, 2),
         "incremental_1day_s": round(incr_s, 1),
         "incremental_over_full": round(incr_s / full_s, 3),
+        "incremental_sql_over_full_sql": round((incr_s - startup_s) / (full_s - startup_s), 3),
         "dbt_peak_rss_mb": round(max(full_rss, incr_rss)),
-        "pg_server_peak_rss_mb": round(max(server_full.peak_mb, server_incr.peak_mb))
+        "pg_server_peak_rss_mb": round(max(full.peak_mb, incr.peak_mb))
         if engine == "postgres"
-        else None,
+        else "-",
+        "load_avg": f"{full.load}/{incr.load}",
+        "duckdb_memory_limit": env["KPIS_DUCKDB_MEMORY_LIMIT"] if engine == "duckdb" else "-",
+        "top_models": top_models(profile),
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "host": f"{platform.node()} nproc={os.cpu_count()}",
     }
     with (work / "results.jsonl").open("a") as handle:
         handle.write(json.dumps(result) + "\n")
     if engine == "postgres":
-        import psycopg
-
-        with psycopg.connect(**PG_ADMIN, dbname="postgres", autocommit=True) as connection:
-            connection.execute(f'drop database if exists "{env["KPIS_PG_DATABASE"]}" with (force)')
+        drop_database(env["KPIS_PG_DATABASE"])
     else:
         Path(env["KPIS_DUCKDB_PATH"]).unlink(missing_ok=True)
     return result
@@ -282,6 +464,8 @@ COLUMNS = [
     ("incremental_over_full", "+1 day/full"),
     ("dbt_peak_rss_mb", "dbt peak RSS MB"),
     ("pg_server_peak_rss_mb", "PG backend peak RSS MB"),
+    ("load_rows_per_s", "kpis load rows/s"),
+    ("load_avg", "load avg full/+1d"),
 ]
 
 
@@ -294,14 +478,14 @@ def print_row(result: dict[str, object], header: bool) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("corpora", nargs="+", help="JSONL files (relative to --data-dir)")
+    parser.add_argument("sizes", nargs="+", help="corpus sizes: 100k, 1m, 5m (or e.g. 250k)")
     parser.add_argument("--engine", choices=("duckdb", "postgres"), default="duckdb")
-    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/kpis/bench"))
-    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/kpis/bench/work"))
+    parser.add_argument("--data-dir", type=Path, default=Path("/tmp/kpis/bench2"))
+    parser.add_argument("--work-dir", type=Path, default=Path("/tmp/kpis/bench2/work"))
     args = parser.parse_args()
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    for number, corpus in enumerate(args.corpora):
-        print_row(bench(args.engine, args.data_dir / corpus, args.work_dir), header=number == 0)
+    for number, size in enumerate(args.sizes):
+        print_row(bench(args.engine, size, args.data_dir, args.work_dir), header=number == 0)
     return 0
 
 
