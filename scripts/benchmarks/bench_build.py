@@ -205,10 +205,10 @@ def _is_date(text: bytes) -> bool:
 def split_by_last_event_day(path: Path) -> tuple[Path, Path, int, int]:
     """(base, last) gz files: rows before the last event day, and the last event day's rows.
 
-    Streams twice (never the whole file in memory). Pass 1: the last derived_tstamp date, the
-    newest uploaded_at of the base rows and the oldest of the last day's rows. Pass 2: writes
-    both files, shifting every last-day uploaded_at by the same amount so the oldest is one
-    minute after the newest base row.
+    Streams twice (never the whole file in memory). Pass 1: the oldest and newest uploaded_at of
+    every derived_tstamp day, hence the last event day, the newest uploaded_at of the base rows
+    and the oldest of the last day's rows. Pass 2: writes both files, shifting every last-day
+    uploaded_at by the same amount so the oldest is one minute after the newest base row.
     """
     stem = path.name.split(".")[0]
     base, last = path.with_name(f"{stem}.base.jsonl.gz"), path.with_name(f"{stem}.last.jsonl.gz")
@@ -216,23 +216,20 @@ def split_by_last_event_day(path: Path) -> tuple[Path, Path, int, int]:
     if base.exists() and last.exists() and meta.exists():
         counts = json.loads(meta.read_text())
         return base, last, counts["base_rows"], counts["last_rows"]
-    last_day = b""
+    # One pass: per derived_tstamp day (None: not a date), the oldest and newest uploaded_at.
+    days: dict[bytes | None, tuple[dt.datetime, dt.datetime]] = {}
     with gzip.open(path, "rb") as handle:
         for line in handle:
-            match = DERIVED.search(line)
-            if match and match[1] > last_day and _is_date(match[1]):
-                last_day = match[1]
-    newest_base = oldest_last = None
-    with gzip.open(path, "rb") as handle:
-        for line in handle:
-            match = DERIVED.search(line)
             stamp = _uploaded(line)
             if stamp is None:
                 continue
-            if match and match[1] == last_day:
-                oldest_last = stamp if oldest_last is None else min(oldest_last, stamp)
-            else:
-                newest_base = stamp if newest_base is None else max(newest_base, stamp)
+            match = DERIVED.search(line)
+            day = match[1] if match else None
+            low, high = days.get(day, (stamp, stamp))
+            days[day] = (min(low, stamp), max(high, stamp))
+    last_day = max(day for day in days if day is not None and _is_date(day))
+    oldest_last = days[last_day][0]
+    newest_base = max(high for day, (_, high) in days.items() if day != last_day)
     assert newest_base and oldest_last
     shift = max(dt.timedelta(0), newest_base - oldest_last + dt.timedelta(minutes=1))
 
