@@ -6,12 +6,14 @@ set); each test that asks for ``postgres_env`` gets a fresh database, dropped af
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -56,13 +58,86 @@ def _base_env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+def duckdb_env_for(folder: Path) -> dict[str, str]:
+    """Environment for `kpis` on a DuckDB file in ``folder`` (dbt state in ``folder`` too)."""
+    env = _base_env(folder)
+    env["DBT_TARGET"] = "duckdb"
+    env["KPIS_DUCKDB_PATH"] = str(folder / "warehouse.duckdb")
+    return env
+
+
+@contextlib.contextmanager
+def postgres_database_env(folder: Path) -> Iterator[dict[str, str]]:
+    """Environment for `kpis` on a fresh PostgreSQL database, dropped on exit."""
+    import psycopg
+
+    params = _pg_admin_params()
+    database = f"kpis_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(**params, autocommit=True) as connection:
+        connection.execute(f'create database "{database}"')
+    env = _base_env(folder)
+    env.update(
+        {
+            "DBT_TARGET": "postgres",
+            "KPIS_PG_HOST": str(params["host"]),
+            "KPIS_PG_PORT": str(params["port"]),
+            "KPIS_PG_USER": str(params["user"]),
+            "KPIS_PG_PASSWORD": str(params["password"]),
+            "KPIS_PG_DATABASE": database,
+        }
+    )
+    try:
+        yield env
+    finally:
+        with psycopg.connect(**params, autocommit=True) as connection:
+            connection.execute(f'drop database if exists "{database}" with (force)')
+
+
+@contextlib.contextmanager
+def warehouse_env(engine: str, folder: Path) -> Iterator[dict[str, str]]:
+    """A fresh warehouse of ``engine`` (duckdb or postgres) for the duration of the block."""
+    if engine == "duckdb":
+        yield duckdb_env_for(folder)
+    else:
+        with postgres_database_env(folder) as env:
+            yield env
+
+
+def query_rows(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
+    """Rows of a read-only query on the warehouse an environment points at."""
+    return _query(env, sql)[1]
+
+
+def query_dicts(env: dict[str, str], sql: str) -> list[dict[str, Any]]:
+    """Rows (as dicts keyed by column name) of a read-only query on the env's warehouse."""
+    names, rows = _query(env, sql)
+    return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+def _query(env: dict[str, str], sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    if env["DBT_TARGET"] == "duckdb":
+        import duckdb
+
+        with duckdb.connect(env["KPIS_DUCKDB_PATH"], read_only=True) as connection:
+            cursor = connection.execute(sql)
+            return [column[0] for column in cursor.description], cursor.fetchall()
+    import psycopg
+
+    with psycopg.connect(
+        host=env["KPIS_PG_HOST"],
+        port=int(env["KPIS_PG_PORT"]),
+        user=env["KPIS_PG_USER"],
+        password=env["KPIS_PG_PASSWORD"],
+        dbname=env["KPIS_PG_DATABASE"],
+    ) as connection:
+        cursor = connection.execute(sql)
+        return [column.name for column in cursor.description], list(cursor.fetchall())
+
+
 @pytest.fixture
 def duckdb_env(tmp_path: Path) -> dict[str, str]:
     """Environment for `kpis` on a fresh DuckDB file."""
-    env = _base_env(tmp_path)
-    env["DBT_TARGET"] = "duckdb"
-    env["KPIS_DUCKDB_PATH"] = str(tmp_path / "warehouse.duckdb")
-    return env
+    return duckdb_env_for(tmp_path)
 
 
 def _pg_admin_params() -> dict[str, object]:
@@ -83,25 +158,5 @@ def _pg_admin_params() -> dict[str, object]:
 @pytest.fixture
 def postgres_env(tmp_path: Path) -> Iterator[dict[str, str]]:
     """Environment for `kpis` on a fresh PostgreSQL database (dropped after the test)."""
-    import psycopg
-
-    params = _pg_admin_params()
-    database = f"kpis_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(**params, autocommit=True) as connection:
-        connection.execute(f'create database "{database}"')
-    env = _base_env(tmp_path)
-    env.update(
-        {
-            "DBT_TARGET": "postgres",
-            "KPIS_PG_HOST": str(params["host"]),
-            "KPIS_PG_PORT": str(params["port"]),
-            "KPIS_PG_USER": str(params["user"]),
-            "KPIS_PG_PASSWORD": str(params["password"]),
-            "KPIS_PG_DATABASE": database,
-        }
-    )
-    try:
+    with postgres_database_env(tmp_path) as env:
         yield env
-    finally:
-        with psycopg.connect(**params, autocommit=True) as connection:
-            connection.execute(f'drop database if exists "{database}" with (force)')

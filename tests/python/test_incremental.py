@@ -16,6 +16,7 @@ On DuckDB and on PostgreSQL, after ``kpis load`` + ``kpis build`` per batch:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
 import os
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import kpis
+from conftest import kpis, query_rows
 
 SEED = 20261122
 BATCHES = 6
@@ -146,28 +147,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _query(env: dict[str, str]) -> Callable[[str], list[tuple[Any, ...]]]:
-    if env["DBT_TARGET"] == "duckdb":
-        import duckdb
-
-        def query(sql: str) -> list[tuple[Any, ...]]:
-            with duckdb.connect(env["KPIS_DUCKDB_PATH"], read_only=True) as connection:
-                return connection.execute(sql).fetchall()
-
-        return query
-
-    import psycopg
-
-    def query(sql: str) -> list[tuple[Any, ...]]:
-        with psycopg.connect(
-            host=env["KPIS_PG_HOST"],
-            port=int(env["KPIS_PG_PORT"]),
-            user=env["KPIS_PG_USER"],
-            password=env["KPIS_PG_PASSWORD"],
-            dbname=env["KPIS_PG_DATABASE"],
-        ) as connection:
-            return list(connection.execute(sql).fetchall())
-
-    return query
+    return functools.partial(query_rows, env)
 
 
 def _normal(value: Any) -> Any:

@@ -15,12 +15,18 @@ import collections
 import json
 import math
 import re
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import REAL_COMMANDS, REAL_EVENTS, _base_env, _pg_admin_params, kpis
+from conftest import (
+    REAL_COMMANDS,
+    REAL_EVENTS,
+    duckdb_env_for,
+    kpis,
+    warehouse_env,
+)
+from conftest import query_rows as query
 
 MARTS_SELECTION = ["--select", "+path:models/marts", "path:tests/marts"]
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -29,77 +35,16 @@ COMMAND_GROUPS = {"config", "job", "schedule", "state", "environment"}
 PIPELINE_COMMANDS = {"run", "el", "elt"}
 
 
-# --- warehouses -----------------------------------------------------------------------------
-
-
-def _duckdb_env(tmp: Path) -> dict[str, str]:
-    env = _base_env(tmp)
-    env["DBT_TARGET"] = "duckdb"
-    env["KPIS_DUCKDB_PATH"] = str(tmp / "warehouse.duckdb")
-    return env
-
-
-def _postgres_env(tmp: Path) -> Iterator[dict[str, str]]:
-    import psycopg
-
-    params = _pg_admin_params()
-    database = f"kpis_test_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(**params, autocommit=True) as connection:
-        connection.execute(f'create database "{database}"')
-    env = _base_env(tmp)
-    env.update(
-        {
-            "DBT_TARGET": "postgres",
-            "KPIS_PG_HOST": str(params["host"]),
-            "KPIS_PG_PORT": str(params["port"]),
-            "KPIS_PG_USER": str(params["user"]),
-            "KPIS_PG_PASSWORD": str(params["password"]),
-            "KPIS_PG_DATABASE": database,
-        }
-    )
-    try:
-        yield env
-    finally:
-        with psycopg.connect(**params, autocommit=True) as connection:
-            connection.execute(f'drop database if exists "{database}" with (force)')
-
-
-def _warehouse(engine: str, tmp: Path) -> Iterator[dict[str, str]]:
-    if engine == "duckdb":
-        yield _duckdb_env(tmp)
-    else:
-        yield from _postgres_env(tmp)
-
-
 def _load_and_build(env: dict[str, str], *files: Path) -> None:
     kpis("load", *map(str, files), env=env, check=True)
     kpis("build", *MARTS_SELECTION, env=env, check=True)
-
-
-def query(env: dict[str, str], sql: str) -> list[tuple]:
-    """Rows of a read-only query on the env's warehouse."""
-    if env["DBT_TARGET"] == "duckdb":
-        import duckdb
-
-        with duckdb.connect(env["KPIS_DUCKDB_PATH"], read_only=True) as connection:
-            return connection.sql(sql).fetchall()
-    import psycopg
-
-    with psycopg.connect(
-        host=env["KPIS_PG_HOST"],
-        port=int(env["KPIS_PG_PORT"]),
-        user=env["KPIS_PG_USER"],
-        password=env["KPIS_PG_PASSWORD"],
-        dbname=env["KPIS_PG_DATABASE"],
-    ) as connection:
-        return connection.execute(sql).fetchall()
 
 
 @pytest.fixture(scope="module", params=["duckdb", "postgres"])
 def real_warehouse(request, tmp_path_factory) -> Iterator[dict[str, str]]:
     """The real CLI corpus loaded and built (marts and their tests) on each engine."""
     tmp = tmp_path_factory.mktemp(f"real_{request.param}")
-    for env in _warehouse(request.param, tmp):
+    with warehouse_env(request.param, tmp) as env:
         _load_and_build(env, REAL_EVENTS)
         yield env
 
@@ -278,7 +223,7 @@ def test_ci_only_opted_out_and_id_source(real_warehouse, hand) -> None:
 
 
 def test_as_of_date_var_ignores_later_events(tmp_path: Path, hand: HandTruth) -> None:
-    env = _duckdb_env(tmp_path)
+    env = duckdb_env_for(tmp_path)
     kpis("load", str(REAL_EVENTS), env=env, check=True)
     kpis("build", *MARTS_SELECTION, "--vars", '{as_of_date: "2026-09-15"}', env=env, check=True)
     rows = query(
@@ -312,7 +257,7 @@ def test_as_of_date_var_ignores_later_events(tmp_path: Path, hand: HandTruth) ->
 def generated_corpus(tmp_path_factory) -> Path:
     tmp = tmp_path_factory.mktemp("generated")
     corpus = tmp / "corpus.jsonl"
-    env = _duckdb_env(tmp)
+    env = duckdb_env_for(tmp)
     kpis(
         "generate",
         "--projects", "120",
@@ -342,7 +287,7 @@ def test_generated_corpus_gives_identical_kpis_on_duckdb_and_postgres(
     results = {}
     pipelines = {}
     for engine in ("duckdb", "postgres"):
-        for env in _warehouse(engine, tmp_path / engine):
+        with warehouse_env(engine, tmp_path / engine) as env:
             _load_and_build(env, generated_corpus)
             results[engine] = {r[:3]: r[3:] for r in query(env, KPI_SQL)}
             pipelines[engine] = set(

@@ -15,7 +15,9 @@ The real Meltano 4.4.1 sample (real_cli_events.jsonl) is loaded with `kpis load`
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import functools
 import json
 import uuid
 from collections.abc import Callable, Iterator
@@ -23,7 +25,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REAL_COMMANDS, REAL_EVENTS, _base_env, _pg_admin_params, kpis
+from conftest import (
+    REAL_COMMANDS,
+    REAL_EVENTS,
+    duckdb_env_for,
+    kpis,
+    postgres_database_env,
+    query_dicts,
+)
 
 ENGINES = ("duckdb", "postgres")
 MY_PATHS = ("models/staging/", "models/intermediate/", "tests/staging/")
@@ -49,43 +58,6 @@ Query = Callable[[str], list[dict[str, Any]]]
 # warehouses
 
 
-def _duckdb_env(folder: Path) -> dict[str, str]:
-    env = _base_env(folder)
-    env["DBT_TARGET"] = "duckdb"
-    env["KPIS_DUCKDB_PATH"] = str(folder / "warehouse.duckdb")
-    return env
-
-
-def _duckdb_query(env: dict[str, str]) -> Query:
-    import duckdb
-
-    def query(sql: str) -> list[dict[str, Any]]:
-        with duckdb.connect(env["KPIS_DUCKDB_PATH"], read_only=True) as connection:
-            cursor = connection.execute(sql)
-            names = [column[0] for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
-
-    return query
-
-
-def _postgres_query(env: dict[str, str]) -> Query:
-    import psycopg
-    from psycopg.rows import dict_row
-
-    def query(sql: str) -> list[dict[str, Any]]:
-        with psycopg.connect(
-            host=env["KPIS_PG_HOST"],
-            port=int(env["KPIS_PG_PORT"]),
-            user=env["KPIS_PG_USER"],
-            password=env["KPIS_PG_PASSWORD"],
-            dbname=env["KPIS_PG_DATABASE"],
-            row_factory=dict_row,
-        ) as connection:
-            return list(connection.execute(sql).fetchall())
-
-    return query
-
-
 class Warehouse:
     """A built warehouse: its engine, environment and a query function."""
 
@@ -99,47 +71,21 @@ class Warehouse:
 
 
 @pytest.fixture(scope="module")
-def _postgres_databases() -> Iterator[Callable[[], dict[str, str]]]:
+def _postgres_databases() -> Iterator[Callable[[Path], dict[str, str]]]:
     """Factory of fresh PostgreSQL databases, all dropped at the end of the module."""
-    import psycopg
-
-    params = _pg_admin_params()
-    created: list[str] = []
-
-    def make() -> dict[str, str]:
-        database = f"kpis_test_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(**params, autocommit=True) as connection:
-            connection.execute(f'create database "{database}"')
-        created.append(database)
-        return {
-            "DBT_TARGET": "postgres",
-            "KPIS_PG_HOST": str(params["host"]),
-            "KPIS_PG_PORT": str(params["port"]),
-            "KPIS_PG_USER": str(params["user"]),
-            "KPIS_PG_PASSWORD": str(params["password"]),
-            "KPIS_PG_DATABASE": database,
-        }
-
-    yield make
-    with psycopg.connect(**params, autocommit=True) as connection:
-        for database in created:
-            connection.execute(f'drop database if exists "{database}" with (force)')
+    with contextlib.ExitStack() as stack:
+        yield lambda folder: stack.enter_context(postgres_database_env(folder))
 
 
 def _build(
     engine: str,
     folder: Path,
     files: list[Path],
-    pg_factory: Callable[[], dict[str, str]],
+    pg_factory: Callable[[Path], dict[str, str]],
 ) -> Warehouse:
     folder.mkdir(parents=True, exist_ok=True)
-    if engine == "duckdb":
-        env = _duckdb_env(folder)
-        query = _duckdb_query(env)
-    else:
-        env = _base_env(folder)
-        env.update(pg_factory())
-        query = _postgres_query(env)
+    env = duckdb_env_for(folder) if engine == "duckdb" else pg_factory(folder)
+    query = functools.partial(query_dicts, env)
     kpis("load", *map(str, files), env=env, check=True)
     # The whole project is built (so the marts can be scanned for IP addresses too), but only
     # the nodes of this layer must pass here: the marts have their own tests.
