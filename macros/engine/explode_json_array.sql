@@ -1,41 +1,62 @@
 {#-
-    explode_json_array(json_expr, key, alias): a FROM-clause fragment (starting with
-    `cross join lateral`) giving one row per element of the array at `key` of a JSON text
-    expression, with columns <alias>.element (JSON text of the element) and
-    <alias>.element_index (1-based position). Rows whose value is not an array give no rows.
+    explode_json_array(relation, json_column, key, columns): a complete SELECT giving one row
+    per element of the JSON array at `key` of the JSON text column `json_column` of
+    `relation` (a CTE name), with the `columns` of the relation carried along, plus
+    `element` (JSON text of the element) and `element_index` (1-based position). Rows whose
+    value at `key` is not an array (missing, null, an object, a string) give no rows.
+
+    Use it as the whole body of a CTE: `exploded as ({{ explode_json_array(...) }})`.
+    Both versions read each JSON text once and stream: no correlated subquery, no join back.
 -#}
-{% macro explode_json_array(json_expr, key, alias) -%}
-    {{ return(adapter.dispatch('explode_json_array', 'telemetry_kpis')(json_expr, key, alias)) }}
+{% macro explode_json_array(relation, json_column, key, columns) -%}
+    {{ return(adapter.dispatch('explode_json_array', 'telemetry_kpis')(
+        relation, json_column, key, columns
+    )) }}
 {%- endmacro %}
 
-{% macro default__explode_json_array(json_expr, key, alias) -%}
+{% macro default__explode_json_array(relation, json_column, key, columns) -%}
     {{ telemetry_kpis.engine_not_implemented('explode_json_array') }}
 {%- endmacro %}
 
-{% macro duckdb__explode_json_array(json_expr, key, alias) -%}
-    cross join lateral (
+{#- DuckDB: `$.key[*]` gives the elements as a list (an empty list for a non-array), and
+    unnest and generate_subscripts in one select list are zipped (a streaming UNNEST). -#}
+{% macro duckdb__explode_json_array(relation, json_column, key, columns) -%}
+    select
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        unnest(cast(elements as varchar[])) as element,
+        generate_subscripts(elements, 1) as element_index
+    from (
         select
-            cast(json_each.value as varchar) as element,
-            cast(json_each.key as integer) + 1 as element_index
-        from json_each({{ json_expr }}, '$.{{ key }}') as json_each
-        where json_type({{ json_expr }}, '$.{{ key }}') = 'ARRAY'
-    ) as {{ alias }}
+            {%- for column in columns %}
+            {{ column }},
+            {%- endfor %}
+            json_extract({{ json_column }}, '$.{{ key }}[*]') as elements
+        from {{ relation }}
+    ) as arrays
 {%- endmacro %}
 
-{% macro postgres__explode_json_array(json_expr, key, alias) -%}
-    cross join lateral (
-        select cast({{ json_expr }} as json) -> '{{ key }}' as array_value
-    ) as {{ alias }}_source
-    cross join lateral (
+{#- PostgreSQL: the text is cast to json once; json_array_elements with ordinality. -#}
+{% macro postgres__explode_json_array(relation, json_column, key, columns) -%}
+    select
+        {%- for column in columns %}
+        arrays.{{ column }},
+        {%- endfor %}
+        cast(elements.element as text) as element,
+        cast(elements.element_index as integer) as element_index
+    from (
         select
-            cast(elements.element as text) as element,
-            cast(elements.element_index as integer) as element_index
-        from json_array_elements(
-            case
-                when json_typeof({{ alias }}_source.array_value) = 'array'
-                    then {{ alias }}_source.array_value
-                else cast('[]' as json)
-            end
-        ) with ordinality as elements (element, element_index)
-    ) as {{ alias }}
+            {%- for column in columns %}
+            {{ column }},
+            {%- endfor %}
+            cast({{ json_column }} as json) -> '{{ key }}' as array_value
+        from {{ relation }}
+    ) as arrays
+    cross join lateral json_array_elements(
+        case
+            when json_typeof(arrays.array_value) = 'array' then arrays.array_value
+            else cast('[]' as json)
+        end
+    ) with ordinality as elements (element, element_index)
 {%- endmacro %}

@@ -1,61 +1,59 @@
 {#-
-    json_parse(text_expr) / json_field(doc, path) / json_field_is_array(doc, path): read many
-    scalar fields of one small JSON document while parsing it once. json_parse gives the
-    engine's parsed form (DuckDB: JSON; PostgreSQL: jsonb, a binary form whose field access
-    does not re-read the text); json_field gives the value at `path` (list of keys) as text,
-    like json_text. Use json_sub on the original text when a JSON sub-document must be kept as
-    text (jsonb re-formats it; the text form is identical on every engine).
+    json_parse(text_expr, paths) / json_field(doc, path, paths):
+    read many scalar fields of one small JSON document while parsing it ONCE.
+
+    `paths` is the list of every path (a list of object keys) the model reads from the
+    document, declared once at the top of the model; json_parse gives the engine's parsed form:
+    - DuckDB: `json_extract_string(text, ['$.a', '$.b.c', ...])`, one parse giving the list of
+      every field's text (DuckDB keeps no parsed tree: one json_extract_string per field would
+      parse the text once per field);
+    - PostgreSQL: jsonb, a binary form whose field access does not re-read the text.
+    json_field(doc, path, paths) then gives the value at `path` as text, exactly like
+    json_text (strings unquoted, other values as JSON text, null and missing keys as NULL).
+    Use json_sub on the original text when a JSON sub-document must be kept as text.
 -#}
-{% macro json_parse(text_expr) -%}
-    {{ return(adapter.dispatch('json_parse', 'telemetry_kpis')(text_expr)) }}
+{% macro json_parse(text_expr, paths) -%}
+    {{ return(adapter.dispatch('json_parse', 'telemetry_kpis')(text_expr, paths)) }}
 {%- endmacro %}
 
-{% macro default__json_parse(text_expr) -%}
+{% macro default__json_parse(text_expr, paths) -%}
     {{ telemetry_kpis.engine_not_implemented('json_parse') }}
 {%- endmacro %}
 
-{% macro duckdb__json_parse(text_expr) -%}
-    cast({{ text_expr }} as json)
+{% macro duckdb__json_parse(text_expr, paths) -%}
+    json_extract_string({{ text_expr }}, [
+        {%- for path in paths -%}
+            '$.{{ path | join(".") }}'{{ ", " if not loop.last }}
+        {%- endfor -%}
+    ])
 {%- endmacro %}
 
-{% macro postgres__json_parse(text_expr) -%}
+{% macro postgres__json_parse(text_expr, paths) -%}
     cast({{ text_expr }} as jsonb)
 {%- endmacro %}
 
 
-{% macro json_field(doc, path) -%}
-    {{ return(adapter.dispatch('json_field', 'telemetry_kpis')(doc, path)) }}
+{% macro json_field(doc, path, paths) -%}
+    {%- if path not in paths -%}
+        {{ exceptions.raise_compiler_error(
+            "json_field: path " ~ path ~ " is not in the paths given to json_parse: " ~ paths
+        ) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('json_field', 'telemetry_kpis')(doc, path, paths)) }}
 {%- endmacro %}
 
-{% macro default__json_field(doc, path) -%}
+{% macro default__json_field(doc, path, paths) -%}
     {{ telemetry_kpis.engine_not_implemented('json_field') }}
 {%- endmacro %}
 
-{% macro duckdb__json_field(doc, path) -%}
-    json_extract_string({{ doc }}, '$.{{ path | join(".") }}')
+{% macro duckdb__json_field(doc, path, paths) -%}
+    {{ doc }}[{{ paths.index(path) + 1 }}]
 {%- endmacro %}
 
-{% macro postgres__json_field(doc, path) -%}
+{% macro postgres__json_field(doc, path, paths) -%}
     {%- if path | length == 1 -%}
         ({{ doc }} ->> '{{ path[0] }}')
     {%- else -%}
         ({{ doc }} #>> '{ {{- path | join(",") -}} }')
     {%- endif -%}
-{%- endmacro %}
-
-
-{% macro json_field_is_array(doc, path) -%}
-    {{ return(adapter.dispatch('json_field_is_array', 'telemetry_kpis')(doc, path)) }}
-{%- endmacro %}
-
-{% macro default__json_field_is_array(doc, path) -%}
-    {{ telemetry_kpis.engine_not_implemented('json_field_is_array') }}
-{%- endmacro %}
-
-{% macro duckdb__json_field_is_array(doc, path) -%}
-    coalesce(json_type({{ doc }}, '$.{{ path | join(".") }}') = 'ARRAY', false)
-{%- endmacro %}
-
-{% macro postgres__json_field_is_array(doc, path) -%}
-    coalesce(jsonb_typeof({{ doc }} #> '{ {{- path | join(",") -}} }') = 'array', false)
 {%- endmacro %}

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import hashlib
+import re
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -667,6 +668,7 @@ def _first_line(exc: BaseException) -> str:
 def _duckdb_connect(settings: Settings, *, path: Path | None = None) -> duckdb.DuckDBPyConnection:
     import duckdb
 
+    memory_limit = _memory_limit(settings)
     if path is None:
         connection = duckdb.connect(":memory:")
     else:
@@ -684,12 +686,24 @@ def _duckdb_connect(settings: Settings, *, path: Path | None = None) -> duckdb.D
             raise WarehouseUnavailable(
                 f"cannot open DuckDB file {path}: {_first_line(exc)}"
             ) from None
+    # The same memory limit as the dbt profile: a file is one transaction, and without a limit
+    # DuckDB would keep all of it in memory (80 % of the machine) instead of spilling to disk.
+    connection.execute(f"set memory_limit = '{memory_limit}'")
     # Offsets in uploaded_at convert to UTC, and timestamps without one are read as UTC.
     connection.execute("set session TimeZone = 'UTC'")
     connection.execute("set enable_progress_bar = false")
     # Lets DuckDB insert with all threads; rows keep _source_line, so order is not needed.
     connection.execute("set preserve_insertion_order = false")
     return connection
+
+
+def _memory_limit(settings: Settings) -> str:
+    limit = settings.duckdb_memory_limit.strip()
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?\s*[KMGT]i?B", limit, flags=re.IGNORECASE):
+        raise UserError(
+            f"KPIS_DUCKDB_MEMORY_LIMIT={limit!r} is not a memory size (expected e.g. 2GB or 512MB)"
+        )
+    return limit
 
 
 def _pg_connect(settings: Settings) -> psycopg.Connection:

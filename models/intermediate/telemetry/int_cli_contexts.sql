@@ -13,6 +13,14 @@
     has command/parent_command_hint/options. Unknown later versions are parsed by field name.
 -#}
 
+{%- set fields = [
+    ['command'],
+    ['parent_command_hint'],
+    ['sub_command'],
+    ['options', 'blocks'],
+    ['options', 'environment'],
+] %}
+
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
@@ -26,7 +34,7 @@ parsed as (
 
     select
         *,
-        {{ telemetry_kpis.json_parse('context_data') }} as context_doc
+        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc
     from contexts
 
 ),
@@ -37,14 +45,15 @@ final as (
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_field('context_doc', ['command']) }} as command,
-        {{ telemetry_kpis.json_field('context_doc', ['parent_command_hint']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['command'], fields) }} as command,
+        {{ telemetry_kpis.json_field('context_doc', ['parent_command_hint'], fields) }}
             as parent_command_hint,
-        {{ telemetry_kpis.json_field('context_doc', ['sub_command']) }} as sub_command,
+        {{ telemetry_kpis.json_field('context_doc', ['sub_command'], fields) }} as sub_command,
         {{ telemetry_kpis.json_sub('context_data', ['option_keys']) }} as option_keys,
         {{ telemetry_kpis.json_sub('context_data', ['options']) }} as command_options,
-        {{ telemetry_kpis.json_field('context_doc', ['options', 'blocks']) }} as option_blocks,
-        {{ telemetry_kpis.json_field('context_doc', ['options', 'environment']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['options', 'blocks'], fields) }}
+            as option_blocks,
+        {{ telemetry_kpis.json_field('context_doc', ['options', 'environment'], fields) }}
             as option_environment_hash,
         _kept_at
     from parsed

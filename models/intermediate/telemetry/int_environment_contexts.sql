@@ -12,6 +12,26 @@
     one row per event (its first one). Fields a version lacks are null.
 -#}
 
+{%- set fields = [
+    ['context_uuid'],
+    ['parent_context_uuid'],
+    ['meltano_version'],
+    ['python_version'],
+    ['python_implementation'],
+    ['system_name'],
+    ['system_release'],
+    ['system_version'],
+    ['machine'],
+    ['windows_edition'],
+    ['freedesktop_id'],
+    ['freedesktop_id_like'],
+    ['freedesktop_version_id'],
+    ['is_dev_build'],
+    ['is_ci_environment'],
+    ['num_cpu_cores'],
+    ['num_cpu_cores_available'],
+] %}
+
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
@@ -25,7 +45,7 @@ ranked as (
 
     select
         *,
-        {{ telemetry_kpis.json_parse('context_data') }} as context_doc,
+        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc,
         row_number() over (partition by event_id order by context_index) as context_rank
     from contexts
 
@@ -37,22 +57,28 @@ extracted as (
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_field('context_doc', ['context_uuid']) }} as context_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['parent_context_uuid']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['context_uuid'], fields) }} as context_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['parent_context_uuid'], fields) }}
             as parent_context_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['meltano_version']) }} as meltano_version,
-        {{ telemetry_kpis.json_field('context_doc', ['python_version']) }} as python_version,
-        {{ telemetry_kpis.json_field('context_doc', ['python_implementation']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['meltano_version'], fields) }}
+            as meltano_version,
+        {{ telemetry_kpis.json_field('context_doc', ['python_version'], fields) }}
+            as python_version,
+        {{ telemetry_kpis.json_field('context_doc', ['python_implementation'], fields) }}
             as python_implementation,
-        {{ telemetry_kpis.json_field('context_doc', ['system_name']) }} as system_name,
-        {{ telemetry_kpis.json_field('context_doc', ['system_release']) }} as system_release,
-        {{ telemetry_kpis.json_field('context_doc', ['system_version']) }} as system_version,
-        {{ telemetry_kpis.json_field('context_doc', ['machine']) }} as machine,
-        {{ telemetry_kpis.json_field('context_doc', ['windows_edition']) }} as windows_edition,
-        {{ telemetry_kpis.json_field('context_doc', ['freedesktop_id']) }} as freedesktop_id,
-        {{ telemetry_kpis.json_field('context_doc', ['freedesktop_id_like']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['system_name'], fields) }} as system_name,
+        {{ telemetry_kpis.json_field('context_doc', ['system_release'], fields) }}
+            as system_release,
+        {{ telemetry_kpis.json_field('context_doc', ['system_version'], fields) }}
+            as system_version,
+        {{ telemetry_kpis.json_field('context_doc', ['machine'], fields) }} as machine,
+        {{ telemetry_kpis.json_field('context_doc', ['windows_edition'], fields) }}
+            as windows_edition,
+        {{ telemetry_kpis.json_field('context_doc', ['freedesktop_id'], fields) }}
+            as freedesktop_id,
+        {{ telemetry_kpis.json_field('context_doc', ['freedesktop_id_like'], fields) }}
             as freedesktop_id_like,
-        {{ telemetry_kpis.json_field('context_doc', ['freedesktop_version_id']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['freedesktop_version_id'], fields) }}
             as freedesktop_version_id,
         {{ telemetry_kpis.json_sub('context_data', ['notable_flag_env_vars']) }}
             as notable_flag_env_vars,
@@ -60,11 +86,13 @@ extracted as (
             as notable_hashed_env_vars,
         {{ telemetry_kpis.json_sub('context_data', ['process_hierarchy']) }}
             as process_hierarchy,
-        {{ telemetry_kpis.json_field('context_doc', ['is_dev_build']) }} as is_dev_build_text,
-        {{ telemetry_kpis.json_field('context_doc', ['is_ci_environment']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['is_dev_build'], fields) }}
+            as is_dev_build_text,
+        {{ telemetry_kpis.json_field('context_doc', ['is_ci_environment'], fields) }}
             as is_ci_environment_text,
-        {{ telemetry_kpis.json_field('context_doc', ['num_cpu_cores']) }} as num_cpu_cores_text,
-        {{ telemetry_kpis.json_field('context_doc', ['num_cpu_cores_available']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['num_cpu_cores'], fields) }}
+            as num_cpu_cores_text,
+        {{ telemetry_kpis.json_field('context_doc', ['num_cpu_cores_available'], fields) }}
             as num_cpu_cores_available_text,
         _kept_at
     from ranked

@@ -31,10 +31,12 @@ with events as (
 
 ),
 
+-- Not filtered: the join must build its hash table on the (small) kept events and stream
+-- the (big) raw contexts past it; a filter here makes engines guess the raw side is smaller.
+-- A null contexts explodes into no rows anyway.
 raw_contexts as (
 
     select * from {{ ref('stg_snowplow__events_contexts') }}
-    where contexts is not null
 
 ),
 
@@ -56,14 +58,9 @@ kept_contexts as (
 
 exploded as (
 
-    select
-        kept_contexts.event_id,
-        kept_contexts.uploaded_at,
-        kept_contexts._kept_at,
-        contexts_array.element_index as context_index,
-        contexts_array.element as context_json
-    from kept_contexts
-    {{ telemetry_kpis.explode_json_array('kept_contexts.contexts', 'data', 'contexts_array') }}
+    {{ telemetry_kpis.explode_json_array(
+        'kept_contexts', 'contexts', 'data', ['event_id', 'uploaded_at', '_kept_at']
+    ) }}
 
 ),
 
@@ -73,9 +70,9 @@ parsed as (
         event_id,
         uploaded_at,
         _kept_at,
-        context_index,
-        {{ telemetry_kpis.json_text('context_json', ['schema']) }} as context_schema,
-        {{ telemetry_kpis.json_sub('context_json', ['data']) }} as context_data
+        element_index as context_index,
+        {{ telemetry_kpis.json_text('element', ['schema']) }} as context_schema,
+        {{ telemetry_kpis.json_sub('element', ['data']) }} as context_data
     from exploded
 
 ),

@@ -9,6 +9,13 @@
 
 {#- exception_context, any version: one row per context. -#}
 
+{%- set fields = [
+    ['context_uuid'],
+    ['exception', 'type'],
+    ['exception', 'str_hash'],
+    ['exception', 'repr_hash'],
+] %}
+
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
@@ -22,7 +29,7 @@ parsed as (
 
     select
         *,
-        {{ telemetry_kpis.json_parse('context_data') }} as context_doc
+        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc
     from contexts
 
 ),
@@ -33,11 +40,12 @@ final as (
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_field('context_doc', ['context_uuid']) }} as context_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['exception', 'type']) }} as exception_type,
-        {{ telemetry_kpis.json_field('context_doc', ['exception', 'str_hash']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['context_uuid'], fields) }} as context_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['exception', 'type'], fields) }}
+            as exception_type,
+        {{ telemetry_kpis.json_field('context_doc', ['exception', 'str_hash'], fields) }}
             as exception_str_hash,
-        {{ telemetry_kpis.json_field('context_doc', ['exception', 'repr_hash']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['exception', 'repr_hash'], fields) }}
             as exception_repr_hash,
         {{ telemetry_kpis.json_sub('context_data', ['exception', 'traceback']) }}
             as exception_traceback,
@@ -45,7 +53,7 @@ final as (
             as exception_cause,
         {{ telemetry_kpis.json_sub('context_data', ['exception', 'context']) }}
             as exception_context,
-        {{ telemetry_kpis.json_field('context_doc', ['exception', 'type']) }} is not null
+        {{ telemetry_kpis.json_field('context_doc', ['exception', 'type'], fields) }} is not null
             as has_exception,
         _kept_at
     from parsed

@@ -13,6 +13,18 @@
     is_command_list is true, so nothing fails and the case stays visible.
 -#}
 
+{%- set fields = [
+    ['category'],
+    ['name_hash'],
+    ['namespace_hash'],
+    ['executable_hash'],
+    ['variant_name_hash'],
+    ['parent_name_hash'],
+    ['pip_url_hash'],
+    ['plugin_lock_hash'],
+    ['command'],
+] %}
+
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
@@ -22,19 +34,35 @@ with contexts as (
 
 ),
 
-exploded as (
+plugins_contexts as (
 
     select
-        contexts.event_id,
-        contexts.context_index,
-        contexts.schema_version,
-        {{ telemetry_kpis.json_text('contexts.context_data', ['context_uuid']) }}
-            as plugins_context_uuid,
-        plugins_array.element_index as plugin_index,
-        {{ telemetry_kpis.json_parse('plugins_array.element') }} as plugin_doc,
-        contexts._kept_at
+        event_id,
+        context_index,
+        schema_version,
+        {{ telemetry_kpis.json_text('context_data', ['context_uuid']) }} as plugins_context_uuid,
+        context_data,
+        _kept_at
     from contexts
-    {{ telemetry_kpis.explode_json_array('contexts.context_data', 'plugins', 'plugins_array') }}
+
+),
+
+exploded as (
+
+    {{ telemetry_kpis.explode_json_array(
+        'plugins_contexts', 'context_data', 'plugins',
+        ['event_id', 'context_index', 'schema_version', 'plugins_context_uuid', '_kept_at']
+    ) }}
+
+),
+
+parsed as (
+
+    select
+        *,
+        element_index as plugin_index,
+        {{ telemetry_kpis.json_parse('element', fields) }} as plugin_doc
+    from exploded
 
 ),
 
@@ -46,23 +74,24 @@ typed as (
         plugin_index,
         schema_version,
         plugins_context_uuid,
-        {{ telemetry_kpis.json_field('plugin_doc', ['category']) }} as plugin_category,
-        {{ telemetry_kpis.json_field('plugin_doc', ['name_hash']) }} as plugin_name_hash,
-        {{ telemetry_kpis.json_field('plugin_doc', ['namespace_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['category'], fields) }} as plugin_category,
+        {{ telemetry_kpis.json_field('plugin_doc', ['name_hash'], fields) }} as plugin_name_hash,
+        {{ telemetry_kpis.json_field('plugin_doc', ['namespace_hash'], fields) }}
             as plugin_namespace_hash,
-        {{ telemetry_kpis.json_field('plugin_doc', ['executable_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['executable_hash'], fields) }}
             as plugin_executable_hash,
-        {{ telemetry_kpis.json_field('plugin_doc', ['variant_name_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['variant_name_hash'], fields) }}
             as plugin_variant_name_hash,
-        {{ telemetry_kpis.json_field('plugin_doc', ['parent_name_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['parent_name_hash'], fields) }}
             as plugin_parent_name_hash,
-        {{ telemetry_kpis.json_field('plugin_doc', ['pip_url_hash']) }} as plugin_pip_url_hash,
-        {{ telemetry_kpis.json_field('plugin_doc', ['plugin_lock_hash']) }}
+        {{ telemetry_kpis.json_field('plugin_doc', ['pip_url_hash'], fields) }}
+            as plugin_pip_url_hash,
+        {{ telemetry_kpis.json_field('plugin_doc', ['plugin_lock_hash'], fields) }}
             as plugin_lock_hash,
-        {{ telemetry_kpis.json_field('plugin_doc', ['command']) }} as command_text,
-        {{ telemetry_kpis.json_field_is_array('plugin_doc', ['command']) }} as is_command_list,
+        {{ telemetry_kpis.json_field('plugin_doc', ['command'], fields) }} as command_text,
+        {{ telemetry_kpis.json_is_array('element', ['command']) }} as is_command_list,
         _kept_at
-    from exploded
+    from parsed
 
 ),
 

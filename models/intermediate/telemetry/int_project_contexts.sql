@@ -9,6 +9,16 @@
 
 {#- project_context, any version, fields by name: one row per event (its first one). -#}
 
+{%- set fields = [
+    ['context_uuid'],
+    ['project_uuid'],
+    ['project_uuid_source'],
+    ['client_uuid'],
+    ['environment_name_hash'],
+    ['send_anonymous_usage_stats'],
+    ['send_anonymous_usage_stats_source'],
+] %}
+
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
@@ -22,7 +32,7 @@ ranked as (
 
     select
         *,
-        {{ telemetry_kpis.json_parse('context_data') }} as context_doc,
+        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc,
         row_number() over (partition by event_id order by context_index) as context_rank
     from contexts
 
@@ -34,16 +44,18 @@ typed as (
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_field('context_doc', ['context_uuid']) }} as context_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['project_uuid']) }} as project_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['project_uuid_source']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['context_uuid'], fields) }} as context_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['project_uuid'], fields) }} as project_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['project_uuid_source'], fields) }}
             as project_uuid_source,
-        {{ telemetry_kpis.json_field('context_doc', ['client_uuid']) }} as client_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['environment_name_hash']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['client_uuid'], fields) }} as client_uuid,
+        {{ telemetry_kpis.json_field('context_doc', ['environment_name_hash'], fields) }}
             as environment_name_hash,
-        {{ telemetry_kpis.json_field('context_doc', ['send_anonymous_usage_stats']) }}
+        {{ telemetry_kpis.json_field('context_doc', ['send_anonymous_usage_stats'], fields) }}
             as send_anonymous_usage_stats_text,
-        {{ telemetry_kpis.json_field('context_doc', ['send_anonymous_usage_stats_source']) }}
+        {{ telemetry_kpis.json_field(
+            'context_doc', ['send_anonymous_usage_stats_source'], fields
+        ) }}
             as send_anonymous_usage_stats_source,
         _kept_at
     from ranked
