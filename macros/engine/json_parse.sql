@@ -57,3 +57,55 @@
         ({{ doc }} #>> '{ {{- path | join(",") -}} }')
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    json_parse_subdocs(text_expr, paths) / json_subdoc(doc, path, paths): the same for JSON
+    sub-documents kept as JSON text (what json_sub gives: objects and arrays as JSON, strings
+    quoted, NULL when missing), parsing the text once for all of them.
+    - DuckDB: `json_extract(text, [...])` cast to a list of texts;
+    - PostgreSQL: json (not jsonb: json keeps the original text of the sub-document, as
+      json_sub does).
+-#}
+{% macro json_parse_subdocs(text_expr, paths) -%}
+    {{ return(adapter.dispatch('json_parse_subdocs', 'telemetry_kpis')(text_expr, paths)) }}
+{%- endmacro %}
+
+{% macro default__json_parse_subdocs(text_expr, paths) -%}
+    {{ telemetry_kpis.engine_not_implemented('json_parse_subdocs') }}
+{%- endmacro %}
+
+{% macro duckdb__json_parse_subdocs(text_expr, paths) -%}
+    cast(json_extract({{ text_expr }}, [
+        {%- for path in paths -%}
+            '$.{{ path | join(".") }}'{{ ", " if not loop.last }}
+        {%- endfor -%}
+    ]) as varchar [])
+{%- endmacro %}
+
+{% macro postgres__json_parse_subdocs(text_expr, paths) -%}
+    cast({{ text_expr }} as json)
+{%- endmacro %}
+
+
+{% macro json_subdoc(doc, path, paths) -%}
+    {%- if path not in paths -%}
+        {{ exceptions.raise_compiler_error(
+            "json_subdoc: path " ~ path ~ " is not in the paths given to json_parse_subdocs: "
+            ~ paths
+        ) }}
+    {%- endif -%}
+    {{ return(adapter.dispatch('json_subdoc', 'telemetry_kpis')(doc, path, paths)) }}
+{%- endmacro %}
+
+{% macro default__json_subdoc(doc, path, paths) -%}
+    {{ telemetry_kpis.engine_not_implemented('json_subdoc') }}
+{%- endmacro %}
+
+{% macro duckdb__json_subdoc(doc, path, paths) -%}
+    {{ doc }}[{{ paths.index(path) + 1 }}]
+{%- endmacro %}
+
+{% macro postgres__json_subdoc(doc, path, paths) -%}
+    cast({{ doc }} #> '{ {{- path | join(",") -}} }' as text)
+{%- endmacro %}

@@ -21,6 +21,11 @@
     ['options', 'environment'],
 ] %}
 
+{%- set subdocs = [
+    ['option_keys'],
+    ['options'],
+] %}
+
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
@@ -34,7 +39,8 @@ parsed as (
 
     select
         *,
-        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc
+        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc,
+        {{ telemetry_kpis.json_parse_subdocs('context_data', subdocs) }} as context_subdocs
     from contexts
 
 ),
@@ -49,8 +55,10 @@ final as (
         {{ telemetry_kpis.json_field('context_doc', ['parent_command_hint'], fields) }}
             as parent_command_hint,
         {{ telemetry_kpis.json_field('context_doc', ['sub_command'], fields) }} as sub_command,
-        {{ telemetry_kpis.json_sub('context_data', ['option_keys']) }} as option_keys,
-        {{ telemetry_kpis.json_sub('context_data', ['options']) }} as command_options,
+        {{ telemetry_kpis.json_subdoc('context_subdocs', ['option_keys'], subdocs) }}
+            as option_keys,
+        {{ telemetry_kpis.json_subdoc('context_subdocs', ['options'], subdocs) }}
+            as command_options,
         {{ telemetry_kpis.json_field('context_doc', ['options', 'blocks'], fields) }}
             as option_blocks,
         {{ telemetry_kpis.json_field('context_doc', ['options', 'environment'], fields) }}

@@ -32,6 +32,12 @@
     ['num_cpu_cores_available'],
 ] %}
 
+{%- set subdocs = [
+    ['notable_flag_env_vars'],
+    ['notable_hashed_env_vars'],
+    ['process_hierarchy'],
+] %}
+
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
@@ -41,13 +47,32 @@ with contexts as (
 
 ),
 
-ranked as (
+-- An event carries one environment_context; should it carry several, the first one counts.
+first_contexts as (
 
     select
-        *,
-        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc,
-        row_number() over (partition by event_id order by context_index) as context_rank
+        event_id,
+        min(context_index) as context_index
     from contexts
+    group by event_id
+
+),
+
+parsed as (
+
+    select
+        contexts.event_id,
+        contexts.context_index,
+        contexts.schema_version,
+        {{ telemetry_kpis.json_parse('contexts.context_data', fields) }} as context_doc,
+        {{ telemetry_kpis.json_parse_subdocs('contexts.context_data', subdocs) }}
+            as context_subdocs,
+        contexts._kept_at
+    from contexts
+    inner join first_contexts
+        on
+            contexts.event_id = first_contexts.event_id
+            and contexts.context_index = first_contexts.context_index
 
 ),
 
@@ -80,11 +105,11 @@ extracted as (
             as freedesktop_id_like,
         {{ telemetry_kpis.json_field('context_doc', ['freedesktop_version_id'], fields) }}
             as freedesktop_version_id,
-        {{ telemetry_kpis.json_sub('context_data', ['notable_flag_env_vars']) }}
+        {{ telemetry_kpis.json_subdoc('context_subdocs', ['notable_flag_env_vars'], subdocs) }}
             as notable_flag_env_vars,
-        {{ telemetry_kpis.json_sub('context_data', ['notable_hashed_env_vars']) }}
+        {{ telemetry_kpis.json_subdoc('context_subdocs', ['notable_hashed_env_vars'], subdocs) }}
             as notable_hashed_env_vars,
-        {{ telemetry_kpis.json_sub('context_data', ['process_hierarchy']) }}
+        {{ telemetry_kpis.json_subdoc('context_subdocs', ['process_hierarchy'], subdocs) }}
             as process_hierarchy,
         {{ telemetry_kpis.json_field('context_doc', ['is_dev_build'], fields) }}
             as is_dev_build_text,
@@ -95,8 +120,7 @@ extracted as (
         {{ telemetry_kpis.json_field('context_doc', ['num_cpu_cores_available'], fields) }}
             as num_cpu_cores_available_text,
         _kept_at
-    from ranked
-    where context_rank = 1
+    from parsed
 
 ),
 

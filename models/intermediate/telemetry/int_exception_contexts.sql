@@ -16,6 +16,12 @@
     ['exception', 'repr_hash'],
 ] %}
 
+{%- set subdocs = [
+    ['exception', 'traceback'],
+    ['exception', 'cause'],
+    ['exception', 'context'],
+] %}
+
 with contexts as (
 
     select * from {{ ref('int_event_contexts') }}
@@ -29,7 +35,8 @@ parsed as (
 
     select
         *,
-        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc
+        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc,
+        {{ telemetry_kpis.json_parse_subdocs('context_data', subdocs) }} as context_subdocs
     from contexts
 
 ),
@@ -47,11 +54,11 @@ final as (
             as exception_str_hash,
         {{ telemetry_kpis.json_field('context_doc', ['exception', 'repr_hash'], fields) }}
             as exception_repr_hash,
-        {{ telemetry_kpis.json_sub('context_data', ['exception', 'traceback']) }}
+        {{ telemetry_kpis.json_subdoc('context_subdocs', ['exception', 'traceback'], subdocs) }}
             as exception_traceback,
-        {{ telemetry_kpis.json_sub('context_data', ['exception', 'cause']) }}
+        {{ telemetry_kpis.json_subdoc('context_subdocs', ['exception', 'cause'], subdocs) }}
             as exception_cause,
-        {{ telemetry_kpis.json_sub('context_data', ['exception', 'context']) }}
+        {{ telemetry_kpis.json_subdoc('context_subdocs', ['exception', 'context'], subdocs) }}
             as exception_context,
         {{ telemetry_kpis.json_field('context_doc', ['exception', 'type'], fields) }} is not null
             as has_exception,

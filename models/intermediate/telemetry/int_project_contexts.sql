@@ -28,13 +28,30 @@ with contexts as (
 
 ),
 
-ranked as (
+-- An event carries one project_context; should it carry several, the first one counts.
+first_contexts as (
 
     select
-        *,
-        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc,
-        row_number() over (partition by event_id order by context_index) as context_rank
+        event_id,
+        min(context_index) as context_index
     from contexts
+    group by event_id
+
+),
+
+parsed as (
+
+    select
+        contexts.event_id,
+        contexts.context_index,
+        contexts.schema_version,
+        {{ telemetry_kpis.json_parse('contexts.context_data', fields) }} as context_doc,
+        contexts._kept_at
+    from contexts
+    inner join first_contexts
+        on
+            contexts.event_id = first_contexts.event_id
+            and contexts.context_index = first_contexts.context_index
 
 ),
 
@@ -58,8 +75,7 @@ typed as (
         ) }}
             as send_anonymous_usage_stats_source,
         _kept_at
-    from ranked
-    where context_rank = 1
+    from parsed
 
 ),
 

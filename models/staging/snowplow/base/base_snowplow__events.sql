@@ -37,7 +37,9 @@
 ] %}
 {%- set known_event_list = "'" ~ known_event_names | join("', '") ~ "'" %}
 
-with source as (
+-- Read three times (tie keys, tied rows, every row): `not materialized` makes each reference a
+-- scan of only the columns it needs instead of a copy of the whole raw table.
+with source as not materialized (
 
     select * from {{ source('snowplow', 'snowplow_events') }}
     {%- if is_incremental() %}
@@ -122,9 +124,9 @@ schema_parsed as (
             when is_unstruct_event_json
                 then {{ telemetry_kpis.json_sub('unstruct_event', ['data', 'data']) }}
         end as event_data,
-        coalesce(contexts like '%"iglu:com.meltano/%', false) as has_contexts,
+        coalesce(position('"iglu:com.meltano/' in contexts) > 0, false) as has_contexts,
         coalesce(
-            contexts like '%"iglu:com.meltano/project_context/%', false
+            position('"iglu:com.meltano/project_context/' in contexts) > 0, false
         ) as has_project_context
     from row_checked
 
@@ -190,15 +192,27 @@ content_checked as (
 
 ),
 
--- copies that only the row hash can order (same event_id, uploaded_at and collector time)
+-- Copies that only the row hash can order: same event_id, load time and collector time. Read
+-- from the raw columns (narrow) rather than from the checked rows, so that no wide step is
+-- used twice; a group may then include a copy with a row problem, which is hashed for nothing.
+tie_keys as (
+
+    select
+        nullif(trim(event_id), '') as event_id,
+        cast(uploaded_at as timestamp) as uploaded_at,
+        {{ telemetry_kpis.try_timestamp('collector_tstamp') }} as collector_at
+    from source
+
+),
+
 tied_copies as (
 
     select
         event_id,
         uploaded_at,
         collector_at
-    from row_checked
-    where row_problem is null
+    from tie_keys
+    where event_id is not null and collector_at is not null
     group by event_id, uploaded_at, collector_at
     having count(*) > 1
 
