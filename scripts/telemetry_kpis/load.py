@@ -8,9 +8,11 @@ Every file is loaded in one transaction together with its rejected lines and its
 How the work is split, for speed: Python only reads the file in large blocks, splits it into
 lines and numbers them; DuckDB (the target itself, or an in-memory DuckDB when loading into
 PostgreSQL) validates and parses each batch of lines with its vectorised JSON/string functions.
-Rows reach DuckDB with ``INSERT ... SELECT`` and PostgreSQL with ``COPY ... FROM STDIN`` of a
-CSV that DuckDB writes. The same DuckDB SQL classifies and parses the lines for both targets,
-so a file gives the same rows, the same rejects and the same reasons on either warehouse.
+Rows reach DuckDB with ``INSERT ... SELECT`` (into temporary staging tables, then into the raw
+tables in one statement, so that memory stays flat: see ``_DuckDBLoader``) and PostgreSQL with
+``COPY ... FROM STDIN`` of a CSV that DuckDB writes. The same DuckDB SQL classifies and parses
+the lines for both targets, so a file gives the same rows, the same rejects and the same reasons
+on either warehouse.
 """
 
 from __future__ import annotations
@@ -686,8 +688,9 @@ def _duckdb_connect(settings: Settings, *, path: Path | None = None) -> duckdb.D
             raise WarehouseUnavailable(
                 f"cannot open DuckDB file {path}: {_first_line(exc)}"
             ) from None
-    # The same memory limit as the dbt profile: a file is one transaction, and without a limit
-    # DuckDB would keep all of it in memory (80 % of the machine) instead of spilling to disk.
+    # The same memory limit as the dbt profile: without it DuckDB would use up to 80 % of the
+    # machine instead of spilling to its temp folder (`<file>.tmp`), e.g. the staging tables
+    # of a large file (see _DuckDBLoader).
     connection.execute(f"set memory_limit = '{memory_limit}'")
     # Offsets in uploaded_at convert to UTC, and timestamps without one are read as UTC.
     connection.execute("set session TimeZone = 'UTC'")
@@ -792,7 +795,7 @@ def ensure_raw_tables(settings: Settings) -> None:
 
 
 class _Loader:
-    """Loads one file at a time into one target, inside one transaction per file.
+    """Loads one file at a time into one target, atomically (one transaction per file).
 
     ``self.duck`` is the DuckDB connection that parses the batches: the target itself for
     DuckDB, an in-memory database for PostgreSQL.
@@ -818,25 +821,77 @@ class _Loader:
         self.duck.unregister("load_batch_frame")
 
 
+#: The staging tables of a DuckDB load: temporary, so only the loading connection sees them,
+#: they never reach the database file and they vanish with the process if it is killed.
+STAGING_EVENTS = "temp.main.load_staging_events"
+STAGING_REJECTED = "temp.main.load_staging_rejected"
+
+
 class _DuckDBLoader(_Loader):
+    """Loads a file into DuckDB through staging tables, so that memory stays flat.
+
+    A file used to be written into the raw tables in one transaction, batch by batch. DuckDB
+    keeps what an open transaction wrote in memory until the commit (only partly spillable to
+    disk), and a batch registered as a view stayed referenced until then too: the memory grew
+    with the file (7.9 GB for 0.9M rows, 6 GB of text; a 2.7M-row file failed at 2 GB).
+
+    Now each batch is written, and committed, into temporary staging tables (DuckDB spills
+    committed rows beyond memory_limit to its temp folder, ``<file>.tmp``); then one
+    transaction moves them into raw.snowplow_events and raw.snowplow_events_rejected and adds
+    the file's row to raw.load_log. DuckDB streams such an ``insert ... select`` to the file.
+    So a file stays atomic: until that commit the raw tables hold nothing of it, and a failed
+    or interrupted load only drops the staging tables.
+    """
+
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.connection = _duckdb_connect(settings, path=settings.duckdb_path)
         _ensure_duckdb(self.connection)
         self.duck = self.connection
+        self._log_values: list[Any] | None = None
 
     def close(self) -> None:
         self.connection.close()
 
     def begin(self) -> None:
-        self.connection.begin()
+        # The columns and types of the raw tables (not their constraints: the move checks them).
+        self.connection.execute(
+            f"create or replace temp table {STAGING_EVENTS} as from {EVENTS} limit 0"
+        )
+        self.connection.execute(
+            f"create or replace temp table {STAGING_REJECTED} as from {REJECTED} limit 0"
+        )
+        self._log_values = None
 
     def commit(self) -> None:
+        """Move the staged rows and rejects into the raw tables with the log row, atomically."""
+        assert self._log_values is not None, "log() comes before commit()"
+        events = ", ".join(_quote(c) for c in RAW_COLUMNS)
+        rejected = ", ".join(REJECTED_COLUMNS)
+        self.connection.begin()
+        self.connection.execute(
+            f"insert into {EVENTS} ({events}) select {events} from {STAGING_EVENTS}"
+        )
+        self.connection.execute(
+            f"insert into {REJECTED} ({rejected}) select {rejected} from {STAGING_REJECTED}"
+        )
+        self.connection.execute(
+            f"insert into {LOAD_LOG} ({', '.join(LOAD_LOG_COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?)",
+            self._log_values,
+        )
         self.connection.commit()
+        self._drop_staging()
 
     def rollback(self) -> None:
         with contextlib.suppress(Exception):  # no transaction open
             self.connection.rollback()
+        self._drop_staging()
+
+    def _drop_staging(self) -> None:
+        """Free the staging tables' memory and temp files (they are gone at exit anyway)."""
+        for table in (STAGING_EVENTS, STAGING_REJECTED):
+            with contextlib.suppress(Exception):  # the error being handled matters more
+                self.connection.execute(f"drop table if exists {table}")
 
     def previous_load(self, checksum: str) -> tuple[str, datetime] | None:
         row = self.connection.execute(
@@ -847,22 +902,22 @@ class _DuckDBLoader(_Loader):
         return (row[0], row[1]) if row else None
 
     def insert_events(self, select_sql: str) -> int:
+        # Each batch is its own transaction (autocommit), so DuckDB may spill it to disk.
         columns = ", ".join(_quote(c) for c in RAW_COLUMNS)
-        row = self.connection.execute(f"insert into {EVENTS} ({columns}) {select_sql}").fetchone()
+        row = self.connection.execute(
+            f"insert into {STAGING_EVENTS} ({columns}) {select_sql}"
+        ).fetchone()
         return int(row[0]) if row else 0
 
     def insert_rejects(self, select_sql: str) -> list[tuple[int, str]]:
         rows = self.connection.execute(
-            f"insert into {REJECTED} ({', '.join(REJECTED_COLUMNS)}) {select_sql} "
+            f"insert into {STAGING_REJECTED} ({', '.join(REJECTED_COLUMNS)}) {select_sql} "
             "returning line_number, reason"
         ).fetchall()
         return [(int(n), str(r)) for n, r in rows]
 
     def log(self, values: list[Any]) -> None:
-        self.connection.execute(
-            f"insert into {LOAD_LOG} ({', '.join(LOAD_LOG_COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?)",
-            values,
-        )
+        self._log_values = values  # written by commit(), in the transaction of the move
 
 
 class _PostgresLoader(_Loader):

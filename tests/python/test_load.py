@@ -325,6 +325,90 @@ def test_a_failing_file_leaves_nothing_behind(duckdb_env, tmp_path):
     assert scalar(duckdb_env, "select count(*) from raw.load_log") == 0
 
 
+def test_a_failure_after_many_batches_leaves_nothing_behind(duckdb_env, tmp_path, monkeypatch):
+    """Batches already written (rows and rejects) are rolled back with the rest of the file."""
+    import duckdb
+
+    import telemetry_kpis.load as load_module
+
+    monkeypatch.setattr(load_module, "READ_BLOCK", 64 * 1024)
+    monkeypatch.setattr(load_module, "BATCH_BYTES", 200_000)
+    lines = REAL_EVENTS.read_bytes().split(b"\n")
+    path = tmp_path / "fails_late.jsonl"
+    path.write_bytes(b"\n".join([lines[0], b"{not json", *lines[1:]]))  # line 2 is rejected
+    settings = Settings.from_env(duckdb_env)
+    ensure_raw_tables(settings)
+    columns = ", ".join(f'"{c}" text' for c in RAW_COLUMNS[:-3])
+    with duckdb.connect(str(settings.duckdb_path)) as connection:
+        connection.execute("drop table raw.snowplow_events")
+        connection.execute(
+            f"create table raw.snowplow_events ({columns}, uploaded_at timestamp, "
+            "_source_file text, _source_line bigint, check (_source_line < 700))"
+        )
+    batches = []
+    unstage = load_module._Loader.unstage
+
+    def counting_unstage(self) -> None:
+        batches.append(1)
+        unstage(self)
+
+    monkeypatch.setattr(load_module._Loader, "unstage", counting_unstage)
+    with pytest.raises(UserError, match="rolled back"):
+        load_files(settings, [path], progress=False)
+    assert len(batches) >= 10  # the failure came after many batches had been written
+    for table in ("snowplow_events", "snowplow_events_rejected", "load_log"):
+        assert scalar(duckdb_env, f"select count(*) from raw.{table}") == 0, table
+    # The staging tables were temporary: the file holds the raw tables only.
+    assert query(duckdb_env, "select table_name from duckdb_tables() order by 1") == [
+        ("load_log",),
+        ("snowplow_events",),
+        ("snowplow_events_rejected",),
+    ]
+
+
+def test_written_batches_are_freed_during_the_load(warehouse_env, monkeypatch):
+    """Memory stays flat: a batch's DataFrame is freed once written, not kept until the commit.
+
+    (Registering each batch as a view kept every DataFrame of a file alive until the file's
+    transaction ended on DuckDB, i.e. the whole text of the file in memory.)
+    """
+    import gc
+    import weakref
+
+    import telemetry_kpis.load as load_module
+
+    monkeypatch.setattr(load_module, "READ_BLOCK", 64 * 1024)
+    monkeypatch.setattr(load_module, "BATCH_BYTES", 200_000)
+    counts = {"made": 0, "freed": 0, "most_alive": 0}
+
+    def count_freed() -> None:
+        counts["freed"] += 1
+
+    make_frame = load_module._Batch.frame
+
+    def frame(batch):
+        df = make_frame(batch)
+        counts["made"] += 1
+        weakref.finalize(df, count_freed)
+        return df
+
+    stage = load_module._Loader.stage
+
+    def counting_stage(self, df) -> None:
+        stage(self, df)
+        gc.collect()
+        counts["most_alive"] = max(counts["most_alive"], counts["made"] - counts["freed"])
+
+    monkeypatch.setattr(load_module._Batch, "frame", frame)
+    monkeypatch.setattr(load_module._Loader, "stage", counting_stage)
+    summary = load_files(Settings.from_env(warehouse_env), [REAL_EVENTS], progress=False)
+    assert summary.rows_loaded == REAL_ROWS
+    assert scalar(warehouse_env, "select count(*) from raw.snowplow_events") == REAL_ROWS
+    assert counts["made"] >= 10
+    # At most: the batch being written, two prefetched, one being prepared by the reader.
+    assert counts["most_alive"] <= 4, counts
+
+
 def test_a_truncated_gzip_file_is_rolled_back(duckdb_env, tmp_path):
     truncated = tmp_path / "cut.jsonl.gz"
     data = gzip.compress(REAL_EVENTS.read_bytes())
