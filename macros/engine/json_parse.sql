@@ -21,11 +21,7 @@
 {%- endmacro %}
 
 {% macro duckdb__json_parse(text_expr, paths) -%}
-    json_extract_string({{ text_expr }}, [
-        {%- for path in paths -%}
-            '$.{{ path | join(".") }}'{{ ", " if not loop.last }}
-        {%- endfor -%}
-    ])
+    json_extract_string({{ text_expr }}, {{ telemetry_kpis.json_path_list(paths) }})
 {%- endmacro %}
 
 {% macro postgres__json_parse(text_expr, paths) -%}
@@ -34,11 +30,7 @@
 
 
 {% macro json_field(doc, path, paths) -%}
-    {%- if path not in paths -%}
-        {{ exceptions.raise_compiler_error(
-            "json_field: path " ~ path ~ " is not in the paths given to json_parse: " ~ paths
-        ) }}
-    {%- endif -%}
+    {%- set _checked = telemetry_kpis.json_path_position(path, paths, 'json_field') -%}
     {{ return(adapter.dispatch('json_field', 'telemetry_kpis')(doc, path, paths)) }}
 {%- endmacro %}
 
@@ -47,7 +39,7 @@
 {%- endmacro %}
 
 {% macro duckdb__json_field(doc, path, paths) -%}
-    {{ doc }}[{{ paths.index(path) + 1 }}]
+    {{ doc }}[{{ telemetry_kpis.json_path_position(path, paths, 'json_field') }}]
 {%- endmacro %}
 
 {% macro postgres__json_field(doc, path, paths) -%}
@@ -76,11 +68,7 @@
 {%- endmacro %}
 
 {% macro duckdb__json_parse_subdocs(text_expr, paths) -%}
-    cast(json_extract({{ text_expr }}, [
-        {%- for path in paths -%}
-            '$.{{ path | join(".") }}'{{ ", " if not loop.last }}
-        {%- endfor -%}
-    ]) as varchar [])
+    cast(json_extract({{ text_expr }}, {{ telemetry_kpis.json_path_list(paths) }}) as varchar [])
 {%- endmacro %}
 
 {% macro postgres__json_parse_subdocs(text_expr, paths) -%}
@@ -89,12 +77,7 @@
 
 
 {% macro json_subdoc(doc, path, paths) -%}
-    {%- if path not in paths -%}
-        {{ exceptions.raise_compiler_error(
-            "json_subdoc: path " ~ path ~ " is not in the paths given to json_parse_subdocs: "
-            ~ paths
-        ) }}
-    {%- endif -%}
+    {%- set _checked = telemetry_kpis.json_path_position(path, paths, 'json_subdoc') -%}
     {{ return(adapter.dispatch('json_subdoc', 'telemetry_kpis')(doc, path, paths)) }}
 {%- endmacro %}
 
@@ -103,9 +86,29 @@
 {%- endmacro %}
 
 {% macro duckdb__json_subdoc(doc, path, paths) -%}
-    {{ doc }}[{{ paths.index(path) + 1 }}]
+    {{ doc }}[{{ telemetry_kpis.json_path_position(path, paths, 'json_subdoc') }}]
 {%- endmacro %}
 
 {% macro postgres__json_subdoc(doc, path, paths) -%}
     cast({{ doc }} #> '{ {{- path | join(",") -}} }' as text)
+{%- endmacro %}
+
+
+{#- Shared by the macros above and below: the DuckDB path list `['$.a', '$.b.c']`, and the
+    1-based position of `path` in `paths` (a compile error naming the macro when missing). -#}
+{% macro json_path_list(paths) -%}
+    [
+        {%- for path in paths -%}
+            '$.{{ path | join(".") }}'{{ ", " if not loop.last }}
+        {%- endfor -%}
+    ]
+{%- endmacro %}
+
+{% macro json_path_position(path, paths, caller_name) -%}
+    {%- if path not in paths -%}
+        {{ exceptions.raise_compiler_error(
+            caller_name ~ ": path " ~ path ~ " is not in the paths given to the parse: " ~ paths
+        ) }}
+    {%- endif -%}
+    {{ paths.index(path) + 1 }}
 {%- endmacro %}
