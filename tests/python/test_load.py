@@ -305,19 +305,24 @@ def test_overlong_lines_and_block_boundaries(duckdb_env, tmp_path, monkeypatch):
 
 
 # --- atomicity ------------------------------------------------------------------------------
-def test_a_failing_file_leaves_nothing_behind(duckdb_env, tmp_path):
-    """A database error in the middle of a file rolls the whole file back."""
+def _raw_events_failing_from_line(env: dict[str, str], line: int) -> None:
+    """Recreate raw.snowplow_events so that inserting a row of file line >= ``line`` fails."""
     import duckdb
 
-    settings = Settings.from_env(duckdb_env)
+    settings = Settings.from_env(env)
     ensure_raw_tables(settings)
     columns = ", ".join(f'"{c}" text' for c in RAW_COLUMNS[:-3])
     with duckdb.connect(str(settings.duckdb_path)) as connection:
         connection.execute("drop table raw.snowplow_events")
         connection.execute(
             f"create table raw.snowplow_events ({columns}, uploaded_at timestamp, "
-            "_source_file text, _source_line bigint, check (_source_line < 700))"
+            f"_source_file text, _source_line bigint, check (_source_line < {line}))"
         )
+
+
+def test_a_failing_file_leaves_nothing_behind(duckdb_env, tmp_path):
+    """A database error in the middle of a file rolls the whole file back."""
+    _raw_events_failing_from_line(duckdb_env, 700)
     result = load(duckdb_env, str(REAL_EVENTS))
     assert result.returncode == 1
     assert "rolled back" in result.stderr and len(result.stderr.strip().splitlines()) == 1
@@ -327,8 +332,6 @@ def test_a_failing_file_leaves_nothing_behind(duckdb_env, tmp_path):
 
 def test_a_failure_after_many_batches_leaves_nothing_behind(duckdb_env, tmp_path, monkeypatch):
     """Batches already written (rows and rejects) are rolled back with the rest of the file."""
-    import duckdb
-
     import telemetry_kpis.load as load_module
 
     monkeypatch.setattr(load_module, "READ_BLOCK", 64 * 1024)
@@ -336,15 +339,8 @@ def test_a_failure_after_many_batches_leaves_nothing_behind(duckdb_env, tmp_path
     lines = REAL_EVENTS.read_bytes().split(b"\n")
     path = tmp_path / "fails_late.jsonl"
     path.write_bytes(b"\n".join([lines[0], b"{not json", *lines[1:]]))  # line 2 is rejected
+    _raw_events_failing_from_line(duckdb_env, 700)
     settings = Settings.from_env(duckdb_env)
-    ensure_raw_tables(settings)
-    columns = ", ".join(f'"{c}" text' for c in RAW_COLUMNS[:-3])
-    with duckdb.connect(str(settings.duckdb_path)) as connection:
-        connection.execute("drop table raw.snowplow_events")
-        connection.execute(
-            f"create table raw.snowplow_events ({columns}, uploaded_at timestamp, "
-            "_source_file text, _source_line bigint, check (_source_line < 700))"
-        )
     batches = []
     unstage = load_module._Loader.unstage
 
