@@ -3,7 +3,8 @@
     per element of the JSON array at `key` of the JSON text column `json_column` of
     `relation` (a CTE name), with the `columns` of the relation carried along, plus
     `element` (JSON text of the element) and `element_index` (1-based position). Rows whose
-    value at `key` is not an array (missing, null, an object, a string) give no rows.
+    value at `key` is not an array (missing, null, an object, a string) give no rows. With
+    `key` none, the column itself is the JSON array.
 
     Use it as the whole body of a CTE: `exploded as ({{ explode_json_array(...) }})`.
     Both versions read each JSON text once and stream: no correlated subquery, no join back.
@@ -32,7 +33,10 @@
             {%- for column in columns %}
             {{ column }},
             {%- endfor %}
-            json_extract({{ json_column }}, '$.{{ key }}[*]') as elements
+            json_extract(
+                {{ json_column }}, '$
+                {%- if key is not none %}.{{ key }}{% endif %}[*]'
+            ) as elements
         from {{ relation }}
     ) as arrays
 {%- endmacro %}
@@ -50,7 +54,8 @@
             {%- for column in columns %}
             {{ column }},
             {%- endfor %}
-            cast({{ json_column }} as json) -> '{{ key }}' as array_value
+            cast({{ json_column }} as json)
+            {%- if key is not none %} -> '{{ key }}'{% endif %} as array_value
         from {{ relation }}
     ) as arrays
     cross join lateral json_array_elements(

@@ -10,21 +10,9 @@
 {#-
     cli_context, any version, one row per context (an event carries one per command level:
     `cli`, then e.g. `config`, then `set`). 1-0-0 has command/sub_command/option_keys; 1-1-0
-    has command/parent_command_hint/options. Unknown later versions are parsed by field name.
+    has command/parent_command_hint/options. Unknown later versions are read by field name.
+    The fields were parsed by int_event_contexts (one parse per context).
 -#}
-
-{%- set fields = [
-    ['command'],
-    ['parent_command_hint'],
-    ['sub_command'],
-    ['options', 'blocks'],
-    ['options', 'environment'],
-] %}
-
-{%- set subdocs = [
-    ['option_keys'],
-    ['options'],
-] %}
 
 with contexts as (
 
@@ -35,36 +23,21 @@ with contexts as (
 
 ),
 
-parsed as (
-
-    select
-        *,
-        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc,
-        {{ telemetry_kpis.json_parse_subdocs('context_data', subdocs) }} as context_subdocs
-    from contexts
-
-),
-
 final as (
 
     select
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_field('context_doc', ['command'], fields) }} as command,
-        {{ telemetry_kpis.json_field('context_doc', ['parent_command_hint'], fields) }}
-            as parent_command_hint,
-        {{ telemetry_kpis.json_field('context_doc', ['sub_command'], fields) }} as sub_command,
-        {{ telemetry_kpis.json_subdoc('context_subdocs', ['option_keys'], subdocs) }}
-            as option_keys,
-        {{ telemetry_kpis.json_subdoc('context_subdocs', ['options'], subdocs) }}
-            as command_options,
-        {{ telemetry_kpis.json_field('context_doc', ['options', 'blocks'], fields) }}
-            as option_blocks,
-        {{ telemetry_kpis.json_field('context_doc', ['options', 'environment'], fields) }}
-            as option_environment_hash,
+        command,
+        parent_command_hint,
+        sub_command,
+        option_keys,
+        command_options,
+        option_blocks,
+        option_environment_hash,
         _kept_at
-    from parsed
+    from contexts
 
 )
 

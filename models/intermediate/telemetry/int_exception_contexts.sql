@@ -7,20 +7,10 @@
     )
 }}
 
-{#- exception_context, any version: one row per context. -#}
-
-{%- set fields = [
-    ['context_uuid'],
-    ['exception', 'type'],
-    ['exception', 'str_hash'],
-    ['exception', 'repr_hash'],
-] %}
-
-{%- set subdocs = [
-    ['exception', 'traceback'],
-    ['exception', 'cause'],
-    ['exception', 'context'],
-] %}
+{#-
+    exception_context, any version: one row per context. The fields were parsed by
+    int_event_contexts (one parse per context).
+-#}
 
 with contexts as (
 
@@ -31,39 +21,22 @@ with contexts as (
 
 ),
 
-parsed as (
-
-    select
-        *,
-        {{ telemetry_kpis.json_parse('context_data', fields) }} as context_doc,
-        {{ telemetry_kpis.json_parse_subdocs('context_data', subdocs) }} as context_subdocs
-    from contexts
-
-),
-
 final as (
 
     select
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_field('context_doc', ['context_uuid'], fields) }} as context_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['exception', 'type'], fields) }}
-            as exception_type,
-        {{ telemetry_kpis.json_field('context_doc', ['exception', 'str_hash'], fields) }}
-            as exception_str_hash,
-        {{ telemetry_kpis.json_field('context_doc', ['exception', 'repr_hash'], fields) }}
-            as exception_repr_hash,
-        {{ telemetry_kpis.json_subdoc('context_subdocs', ['exception', 'traceback'], subdocs) }}
-            as exception_traceback,
-        {{ telemetry_kpis.json_subdoc('context_subdocs', ['exception', 'cause'], subdocs) }}
-            as exception_cause,
-        {{ telemetry_kpis.json_subdoc('context_subdocs', ['exception', 'context'], subdocs) }}
-            as exception_context,
-        {{ telemetry_kpis.json_field('context_doc', ['exception', 'type'], fields) }} is not null
-            as has_exception,
-        _kept_at
-    from parsed
+        context_uuid,
+        exception_type,
+        exception_str_hash,
+        exception_repr_hash,
+        exception_traceback,
+        exception_cause,
+        exception_context,
+        _kept_at,
+        exception_type is not null as has_exception
+    from contexts
 
 )
 

@@ -10,7 +10,8 @@
 {#-
     The entries of every plugins_context, one row each. Meltano 4.x block events send
     "command": [] for extract-load plugins (outside the schema): the command is then null and
-    is_command_list is true, so nothing fails and the case stays visible.
+    is_command_list is true, so nothing fails and the case stays visible. The plugins array
+    comes from int_event_contexts as JSON text; each entry is parsed once here.
 -#}
 
 {%- set fields = [
@@ -40,8 +41,8 @@ plugins_contexts as (
         event_id,
         context_index,
         schema_version,
-        {{ telemetry_kpis.json_text('context_data', ['context_uuid']) }} as plugins_context_uuid,
-        context_data,
+        context_uuid as plugins_context_uuid,
+        plugins,
         _kept_at
     from contexts
 
@@ -50,7 +51,7 @@ plugins_contexts as (
 exploded as (
 
     {{ telemetry_kpis.explode_json_array(
-        'plugins_contexts', 'context_data', 'plugins',
+        'plugins_contexts', 'plugins', none,
         ['event_id', 'context_index', 'schema_version', 'plugins_context_uuid', '_kept_at']
     ) }}
 
@@ -63,6 +64,7 @@ parsed as (
         element_index as plugin_index,
         {{ telemetry_kpis.json_parse('element', fields) }} as plugin_doc
     from exploded
+    {{ telemetry_kpis.evaluate_once() }}
 
 ),
 

@@ -7,17 +7,10 @@
     )
 }}
 
-{#- project_context, any version, fields by name: one row per event (its first one). -#}
-
-{%- set fields = [
-    ['context_uuid'],
-    ['project_uuid'],
-    ['project_uuid_source'],
-    ['client_uuid'],
-    ['environment_name_hash'],
-    ['send_anonymous_usage_stats'],
-    ['send_anonymous_usage_stats_source'],
-] %}
+{#-
+    project_context, any version, fields by name: one row per event (its first one). The
+    fields were parsed by int_event_contexts (one parse per context).
+-#}
 
 with contexts as (
 
@@ -39,43 +32,14 @@ first_contexts as (
 
 ),
 
-parsed as (
+first_project_contexts as (
 
-    select
-        contexts.event_id,
-        contexts.context_index,
-        contexts.schema_version,
-        {{ telemetry_kpis.json_parse('contexts.context_data', fields) }} as context_doc,
-        contexts._kept_at
+    select contexts.*
     from contexts
     inner join first_contexts
         on
             contexts.event_id = first_contexts.event_id
             and contexts.context_index = first_contexts.context_index
-
-),
-
-typed as (
-
-    select
-        event_id,
-        context_index,
-        schema_version,
-        {{ telemetry_kpis.json_field('context_doc', ['context_uuid'], fields) }} as context_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['project_uuid'], fields) }} as project_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['project_uuid_source'], fields) }}
-            as project_uuid_source,
-        {{ telemetry_kpis.json_field('context_doc', ['client_uuid'], fields) }} as client_uuid,
-        {{ telemetry_kpis.json_field('context_doc', ['environment_name_hash'], fields) }}
-            as environment_name_hash,
-        {{ telemetry_kpis.json_field('context_doc', ['send_anonymous_usage_stats'], fields) }}
-            as send_anonymous_usage_stats_text,
-        {{ telemetry_kpis.json_field(
-            'context_doc', ['send_anonymous_usage_stats_source'], fields
-        ) }}
-            as send_anonymous_usage_stats_source,
-        _kept_at
-    from parsed
 
 ),
 
@@ -96,7 +60,7 @@ final as (
             when 'true' then true
             when 'false' then false
         end as send_anonymous_usage_stats
-    from typed
+    from first_project_contexts
 
 )
 
