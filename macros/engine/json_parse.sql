@@ -3,14 +3,16 @@
     read many scalar fields of one small JSON document while parsing it ONCE.
 
     `paths` is the list of every path (a list of object keys) the model reads from the
-    document, declared once at the top of the model; json_parse gives the engine's parsed form:
-    - DuckDB: `json_extract_string(text, ['$.a', '$.b.c', ...])`, one parse giving the list of
-      every field's text (DuckDB keeps no parsed tree: one json_extract_string per field would
-      parse the text once per field);
-    - PostgreSQL: jsonb, a binary form whose field access does not re-read the text.
+    document, declared once in the model; json_parse gives the engine's parsed form:
+    - DuckDB: `json_transform(text, '{"a": "VARCHAR", "b": {"c": "VARCHAR"}}')`, one parse
+      into a struct holding only those fields (a struct field is read without copying; a
+      multi-path json_extract_string builds a list of every field's text, which cost more than
+      the parse);
+    - PostgreSQL: jsonb, a binary form whose field access does not re-read the text (end the
+      CTE with evaluate_once(), or PostgreSQL copies the cast into every field read).
     json_field(doc, path, paths) then gives the value at `path` as text, exactly like
-    json_text (strings unquoted, other values as JSON text, null and missing keys as NULL).
-    Use json_sub on the original text when a JSON sub-document must be kept as text.
+    json_text (strings unquoted, other values as JSON text, null and missing keys as NULL; a
+    path through a non-object value gives NULL). No path may be a prefix of another one.
 -#}
 {% macro json_parse(text_expr, paths) -%}
     {{ return(adapter.dispatch('json_parse', 'telemetry_kpis')(text_expr, paths)) }}
@@ -21,7 +23,7 @@
 {%- endmacro %}
 
 {% macro duckdb__json_parse(text_expr, paths) -%}
-    json_extract_string({{ text_expr }}, {{ telemetry_kpis.json_path_list(paths) }})
+    json_transform({{ text_expr }}, '{{ telemetry_kpis.json_struct_spec(paths, 'VARCHAR') }}')
 {%- endmacro %}
 
 {% macro postgres__json_parse(text_expr, paths) -%}
@@ -39,7 +41,7 @@
 {%- endmacro %}
 
 {% macro duckdb__json_field(doc, path, paths) -%}
-    {{ doc }}[{{ telemetry_kpis.json_path_position(path, paths, 'json_field') }}]
+    {{ doc }}{% for key in path %}['{{ key }}']{% endfor %}
 {%- endmacro %}
 
 {% macro postgres__json_field(doc, path, paths) -%}
@@ -53,11 +55,10 @@
 
 {#-
     json_parse_subdocs(text_expr, paths) / json_subdoc(doc, path, paths): the same for JSON
-    sub-documents kept as JSON text (what json_sub gives: objects and arrays as JSON, strings
-    quoted, NULL when missing), parsing the text once for all of them.
-    - DuckDB: `json_extract(text, [...])` cast to a list of texts;
-    - PostgreSQL: json (not jsonb: json keeps the original text of the sub-document, as
-      json_sub does).
+    sub-documents kept as JSON text (objects and arrays as JSON, strings quoted; NULL when
+    missing or JSON null), parsing the text once for all of them.
+    - DuckDB: `json_transform` into a struct of JSON values (minified JSON text);
+    - PostgreSQL: json (not jsonb: json keeps the original text of the sub-document).
 -#}
 {% macro json_parse_subdocs(text_expr, paths) -%}
     {{ return(adapter.dispatch('json_parse_subdocs', 'telemetry_kpis')(text_expr, paths)) }}
@@ -68,7 +69,7 @@
 {%- endmacro %}
 
 {% macro duckdb__json_parse_subdocs(text_expr, paths) -%}
-    cast(json_extract({{ text_expr }}, {{ telemetry_kpis.json_path_list(paths) }}) as varchar [])
+    json_transform({{ text_expr }}, '{{ telemetry_kpis.json_struct_spec(paths, 'JSON') }}')
 {%- endmacro %}
 
 {% macro postgres__json_parse_subdocs(text_expr, paths) -%}
@@ -86,22 +87,39 @@
 {%- endmacro %}
 
 {% macro duckdb__json_subdoc(doc, path, paths) -%}
-    {{ doc }}[{{ telemetry_kpis.json_path_position(path, paths, 'json_subdoc') }}]
+    cast({{ doc }}{% for key in path %}['{{ key }}']{% endfor %} as varchar)
 {%- endmacro %}
 
 {% macro postgres__json_subdoc(doc, path, paths) -%}
-    cast({{ doc }} #> '{ {{- path | join(",") -}} }' as text)
+    nullif(cast({{ doc }} #> '{ {{- path | join(",") -}} }' as text), 'null')
 {%- endmacro %}
 
 
-{#- Shared by the macros above and below: the DuckDB path list `['$.a', '$.b.c']`, and the
-    1-based position of `path` in `paths` (a compile error naming the macro when missing). -#}
-{% macro json_path_list(paths) -%}
-    [
-        {%- for path in paths -%}
-            '$.{{ path | join(".") }}'{{ ", " if not loop.last }}
+{#- Shared by the macros above: the DuckDB json_transform structure of `paths`, every leaf of
+    type `leaf_type` (`{"a": "VARCHAR", "b": {"c": "VARCHAR"}}`; a compile error when a path is
+    a prefix of another), and the position of `path` in `paths` (a compile error naming the
+    macro when missing). -#}
+{% macro json_struct_spec(paths, leaf_type) -%}
+    {%- set spec = {} -%}
+    {%- for path in paths -%}
+        {%- set node = namespace(value=spec) -%}
+        {%- for key in path[:-1] -%}
+            {%- if node.value.get(key) is string -%}
+                {{ exceptions.raise_compiler_error(
+                    "json_parse: path " ~ path ~ " goes through another path's leaf: " ~ paths
+                ) }}
+            {%- endif -%}
+            {%- do node.value.setdefault(key, {}) -%}
+            {%- set node.value = node.value[key] -%}
         {%- endfor -%}
-    ]
+        {%- if path[-1] in node.value -%}
+            {{ exceptions.raise_compiler_error(
+                "json_parse: path " ~ path ~ " is given twice or has sub-paths: " ~ paths
+            ) }}
+        {%- endif -%}
+        {%- do node.value.update({path[-1]: leaf_type}) -%}
+    {%- endfor -%}
+    {{ return(tojson(spec)) }}
 {%- endmacro %}
 
 {% macro json_path_position(path, paths, caller_name) -%}
@@ -135,4 +153,15 @@
 
 {% macro postgres__evaluate_once() -%}
     offset 0
+{%- endmacro %}
+
+
+{#- data_paths(columns): the JSON paths of a list of (column, path under `data`) pairs, as paths
+    from the top of the context: [['data', 'a'], ['data', 'b', 'c'], ...]. -#}
+{% macro data_paths(columns) -%}
+    {%- set paths = [] -%}
+    {%- for column, path in columns -%}
+        {%- do paths.append(['data'] + path) -%}
+    {%- endfor -%}
+    {{ return(paths) }}
 {%- endmacro %}

@@ -9,16 +9,17 @@
 
 {#-
     The only place the big `contexts` column is parsed: each kept copy's contexts array
-    unnested once, one row per context, and each context parsed ONCE for every field any typed
-    context model reads (one multi-path extract; `json_parse` / `json_field`). The typed
-    context models (int_cli_contexts, int_environment_contexts, int_project_contexts,
-    int_exception_contexts, int_plugin_entries) select their schema's rows and columns: no model
-    stores or parses a context's JSON again, except the few sub-documents kept as JSON text
-    (`subdocs`: the plugins array, the command options, env-var maps, exception chains).
+    unnested once, one row per context; then each com.meltano context is read ONCE for every
+    field its typed context model needs (one multi-path extract with the paths of its schema
+    only; `json_parse` / `json_field`). The typed context models (int_cli_contexts,
+    int_environment_contexts, int_project_contexts, int_exception_contexts,
+    int_plugin_entries) select their schema's rows and columns: no model stores or parses a
+    context's JSON again, except the few sub-documents kept as JSON text (the plugins array,
+    the command options, env-var maps, exception chains).
 
     Fields are read by name whatever the schema version (a version that lacks a field gives
-    NULL). A key is read from every context that has it; each typed model reads only the
-    columns of its own schema.
+    NULL). Contexts of other vendors or unknown schema names are kept (schema split) without
+    fields.
 
     The contexts text is read from the raw row of the kept copy (stg_snowplow__events_contexts,
     by file, line and uploaded_at): no model stores a second copy of it.
@@ -28,59 +29,109 @@
 -#}
 
 {#-
-    Every column read from a context: (column, JSON path in the context). `fields` are scalars,
-    as text exactly as sent (the typed context models cast them); `subdocs` are sub-documents
-    kept as JSON text. Grouped by the schema that sends them.
+    What is read from each com.meltano schema: (column, path under the context's `data`).
+    `fields` are scalars, as text exactly as sent (the typed context models cast them);
+    `subdocs` are sub-documents kept as JSON text. A column read from several schemas (e.g.
+    context_uuid) takes the value of the schema the context has.
 -#}
-{%- set fields = [
-    ('context_schema', ['schema']),
-    ('context_uuid', ['data', 'context_uuid']),
-    ('parent_context_uuid', ['data', 'parent_context_uuid']),
-    ('command', ['data', 'command']),
-    ('parent_command_hint', ['data', 'parent_command_hint']),
-    ('sub_command', ['data', 'sub_command']),
-    ('option_blocks', ['data', 'options', 'blocks']),
-    ('option_environment_hash', ['data', 'options', 'environment']),
-    ('meltano_version', ['data', 'meltano_version']),
-    ('python_version', ['data', 'python_version']),
-    ('python_implementation', ['data', 'python_implementation']),
-    ('system_name', ['data', 'system_name']),
-    ('system_release', ['data', 'system_release']),
-    ('system_version', ['data', 'system_version']),
-    ('machine', ['data', 'machine']),
-    ('windows_edition', ['data', 'windows_edition']),
-    ('freedesktop_id', ['data', 'freedesktop_id']),
-    ('freedesktop_id_like', ['data', 'freedesktop_id_like']),
-    ('freedesktop_version_id', ['data', 'freedesktop_version_id']),
-    ('is_dev_build_text', ['data', 'is_dev_build']),
-    ('is_ci_environment_text', ['data', 'is_ci_environment']),
-    ('num_cpu_cores_text', ['data', 'num_cpu_cores']),
-    ('num_cpu_cores_available_text', ['data', 'num_cpu_cores_available']),
-    ('project_uuid', ['data', 'project_uuid']),
-    ('project_uuid_source', ['data', 'project_uuid_source']),
-    ('client_uuid', ['data', 'client_uuid']),
-    ('environment_name_hash', ['data', 'environment_name_hash']),
-    ('send_anonymous_usage_stats_text', ['data', 'send_anonymous_usage_stats']),
-    ('send_anonymous_usage_stats_source', ['data', 'send_anonymous_usage_stats_source']),
-    ('exception_type', ['data', 'exception', 'type']),
-    ('exception_str_hash', ['data', 'exception', 'str_hash']),
-    ('exception_repr_hash', ['data', 'exception', 'repr_hash']),
-] %}
+{%- set fields = {
+    'cli_context': [
+        ('command', ['command']),
+        ('parent_command_hint', ['parent_command_hint']),
+        ('sub_command', ['sub_command']),
+        ('option_blocks', ['options', 'blocks']),
+        ('option_environment_hash', ['options', 'environment']),
+    ],
+    'environment_context': [
+        ('context_uuid', ['context_uuid']),
+        ('parent_context_uuid', ['parent_context_uuid']),
+        ('meltano_version', ['meltano_version']),
+        ('python_version', ['python_version']),
+        ('python_implementation', ['python_implementation']),
+        ('system_name', ['system_name']),
+        ('system_release', ['system_release']),
+        ('system_version', ['system_version']),
+        ('machine', ['machine']),
+        ('windows_edition', ['windows_edition']),
+        ('freedesktop_id', ['freedesktop_id']),
+        ('freedesktop_id_like', ['freedesktop_id_like']),
+        ('freedesktop_version_id', ['freedesktop_version_id']),
+        ('is_dev_build_text', ['is_dev_build']),
+        ('is_ci_environment_text', ['is_ci_environment']),
+        ('num_cpu_cores_text', ['num_cpu_cores']),
+        ('num_cpu_cores_available_text', ['num_cpu_cores_available']),
+    ],
+    'project_context': [
+        ('context_uuid', ['context_uuid']),
+        ('project_uuid', ['project_uuid']),
+        ('project_uuid_source', ['project_uuid_source']),
+        ('client_uuid', ['client_uuid']),
+        ('environment_name_hash', ['environment_name_hash']),
+        ('send_anonymous_usage_stats_text', ['send_anonymous_usage_stats']),
+        ('send_anonymous_usage_stats_source', ['send_anonymous_usage_stats_source']),
+    ],
+    'exception_context': [
+        ('context_uuid', ['context_uuid']),
+        ('exception_type', ['exception', 'type']),
+        ('exception_str_hash', ['exception', 'str_hash']),
+        ('exception_repr_hash', ['exception', 'repr_hash']),
+    ],
+    'plugins_context': [
+        ('context_uuid', ['context_uuid']),
+    ],
+} %}
 
-{%- set subdocs = [
-    ('option_keys', ['data', 'option_keys']),
-    ('command_options', ['data', 'options']),
-    ('notable_flag_env_vars', ['data', 'notable_flag_env_vars']),
-    ('notable_hashed_env_vars', ['data', 'notable_hashed_env_vars']),
-    ('process_hierarchy', ['data', 'process_hierarchy']),
-    ('exception_traceback', ['data', 'exception', 'traceback']),
-    ('exception_cause', ['data', 'exception', 'cause']),
-    ('exception_context', ['data', 'exception', 'context']),
-    ('plugins', ['data', 'plugins']),
-] %}
+{%- set subdocs = {
+    'cli_context': [
+        ('option_keys', ['option_keys']),
+        ('command_options', ['options']),
+    ],
+    'environment_context': [
+        ('notable_flag_env_vars', ['notable_flag_env_vars']),
+        ('notable_hashed_env_vars', ['notable_hashed_env_vars']),
+        ('process_hierarchy', ['process_hierarchy']),
+    ],
+    'exception_context': [
+        ('exception_traceback', ['exception', 'traceback']),
+        ('exception_cause', ['exception', 'cause']),
+        ('exception_context', ['exception', 'context']),
+    ],
+    'plugins_context': [
+        ('plugins', ['plugins']),
+    ],
+} %}
 
-{%- set field_paths = fields | map(attribute=1) | list %}
-{%- set subdoc_paths = subdocs | map(attribute=1) | list %}
+{#-
+    The SQL of the parse (one parsed document per schema and kind, NULL for the contexts of
+    other schemas) and of each output column (read from the parsed document of the schema
+    that has it; coalesced when several schemas send it, e.g. context_uuid).
+-#}
+{%- set parses = [] %}
+{%- set columns = {} %}
+{%- for kind, spec in [('doc', fields), ('subdocs', subdocs)] %}
+    {%- for schema, schema_columns in spec.items() %}
+        {%- set paths = telemetry_kpis.data_paths(schema_columns) %}
+        {%- set alias = schema ~ '_' ~ kind %}
+        {%- if kind == 'doc' %}
+            {%- set parse = telemetry_kpis.json_parse('element', paths) %}
+        {%- else %}
+            {%- set parse = telemetry_kpis.json_parse_subdocs('element', paths) %}
+        {%- endif %}
+        {%- do parses.append((
+            alias,
+            "case when schema_vendor = 'com.meltano' and schema_name = '" ~ schema ~ "' then "
+            ~ parse ~ " end"
+        )) %}
+        {%- for column, path in schema_columns %}
+            {%- if kind == 'doc' %}
+                {%- set read = telemetry_kpis.json_field(alias, ['data'] + path, paths) %}
+            {%- else %}
+                {%- set read = telemetry_kpis.json_subdoc(alias, ['data'] + path, paths) %}
+            {%- endif %}
+            {%- do columns.setdefault(column, []).append(read) %}
+        {%- endfor %}
+    {%- endfor %}
+{%- endfor %}
 
 with events as (
 
@@ -128,35 +179,42 @@ exploded as (
 
 ),
 
-parsed as (
+schemas as (
 
     select
         event_id,
         uploaded_at,
         _kept_at,
         element_index as context_index,
-        {{ telemetry_kpis.json_parse('element', field_paths) }} as context_doc,
-        {{ telemetry_kpis.json_parse_subdocs('element', subdoc_paths) }} as context_subdocs
+        element,
+        {{ telemetry_kpis.json_text('element', ['schema']) }} as context_schema
     from exploded
-    {{ telemetry_kpis.evaluate_once() }}
 
 ),
 
-extracted as (
+split_schemas as (
 
     select
-        event_id,
-        context_index,
-        {%- for column, path in fields %}
-            {{ telemetry_kpis.json_field('context_doc', path, field_paths) }} as {{ column }},
+        *,
+        nullif(
+            replace({{ dbt.split_part('context_schema', "'/'", 1) }}, 'iglu:', ''), ''
+        ) as schema_vendor,
+        nullif({{ dbt.split_part('context_schema', "'/'", 2) }}, '') as schema_name,
+        nullif({{ dbt.split_part('context_schema', "'/'", 3) }}, '') as schema_format,
+        nullif({{ dbt.split_part('context_schema', "'/'", 4) }}, '') as schema_version
+    from schemas
+
+),
+
+parsed as (
+
+    select
+        *,
+        {%- for alias, parse in parses %}
+            {{ parse }} as {{ alias }}{% if not loop.last %},{% endif %}
         {%- endfor %}
-        {%- for column, path in subdocs %}
-            {{ telemetry_kpis.json_subdoc('context_subdocs', path, subdoc_paths) }}
-                as {{ column }},
-        {%- endfor %}
-        uploaded_at,
-        _kept_at
-    from parsed
+    from split_schemas
+    {{ telemetry_kpis.evaluate_once() }}
 
 ),
 
@@ -166,18 +224,16 @@ final as (
         event_id,
         context_index,
         context_schema,
-        nullif(
-            replace({{ dbt.split_part('context_schema', "'/'", 1) }}, 'iglu:', ''), ''
-        ) as schema_vendor,
-        nullif({{ dbt.split_part('context_schema', "'/'", 2) }}, '') as schema_name,
-        nullif({{ dbt.split_part('context_schema', "'/'", 3) }}, '') as schema_format,
-        nullif({{ dbt.split_part('context_schema', "'/'", 4) }}, '') as schema_version,
-        {%- for column, path in (fields + subdocs) if column != 'context_schema' %}
-            {{ column }},
+        schema_vendor,
+        schema_name,
+        schema_format,
+        schema_version,
+        {%- for column, reads in columns.items() %}
+            coalesce({{ reads | join(', ') }}) as {{ column }},
         {%- endfor %}
         uploaded_at,
         _kept_at
-    from extracted
+    from parsed
 
 )
 
