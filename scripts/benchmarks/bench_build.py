@@ -16,7 +16,8 @@ gzipped JSON lines under --data-dir, generated once and reused):
    run_results.json is kept as ``run_results_<engine>_<size>.json`` (per-model profile);
 4. time the baseline: ONE query that parses, once, every JSON field the models use from every
    raw row (contexts exploded, each context's fields, plugins exploded, the event's fields);
-5. load ``last`` and time the incremental build (``dbt run``);
+5. load ``last`` and time the incremental build (``dbt run``); its run_results.json is kept as
+   ``run_results_<engine>_<size>_plus1day.json`` and its peak RSS is reported on its own;
 6. peak memory: max RSS of each dbt process (os.wait4; DuckDB runs inside it, its memory_limit
    is KPIS_DUCKDB_MEMORY_LIMIT, default 2GB), and on PostgreSQL the largest RSS of one server
    process seen while dbt ran (sampled from /proc); the 1-minute load average is sampled too.
@@ -410,6 +411,8 @@ def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, objec
     load_last_s, _ = run([*kpis, "load", str(last), "--no-progress"], env)
     with Sampler(engine == "postgres") as incr:
         incr_s, incr_rss = dbt(["run"], env)
+    incr_profile = work / f"run_results_{engine}_{size}_plus1day.json"
+    shutil.copy(Path(env["DBT_TARGET_PATH"]) / "run_results.json", incr_profile)
     result = {
         "engine": engine,
         "size": size,
@@ -432,12 +435,14 @@ def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, objec
         "incremental_over_full": round(incr_s / full_s, 3),
         "incremental_sql_over_full_sql": round((incr_s - startup_s) / (full_s - startup_s), 3),
         "dbt_peak_rss_mb": round(max(full_rss, incr_rss)),
+        "incremental_peak_rss_mb": round(incr_rss),
         "pg_server_peak_rss_mb": round(max(full.peak_mb, incr.peak_mb))
         if engine == "postgres"
         else "-",
         "load_avg": f"{full.load}/{incr.load}",
         "duckdb_memory_limit": env["KPIS_DUCKDB_MEMORY_LIMIT"] if engine == "duckdb" else "-",
         "top_models": top_models(profile),
+        "top_models_1day": top_models(incr_profile),
         "at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "host": f"{platform.node()} nproc={os.cpu_count()}",
     }
@@ -460,6 +465,7 @@ COLUMNS = [
     ("incremental_1day_s", "+1 day s"),
     ("incremental_over_full", "+1 day/full"),
     ("dbt_peak_rss_mb", "dbt peak RSS MB"),
+    ("incremental_peak_rss_mb", "+1 day peak RSS MB"),
     ("pg_server_peak_rss_mb", "PG backend peak RSS MB"),
     ("load_rows_per_s", "kpis load rows/s"),
     ("load_avg", "load avg full/+1d"),

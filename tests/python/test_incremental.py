@@ -10,7 +10,8 @@ On DuckDB and on PostgreSQL, after ``kpis load`` + ``kpis build`` per batch:
 
 * the late execution lands in its true month (and was absent before);
 * a build with no new data changes nothing (every marts.* table identical);
-* ``kpis build --full-refresh`` on the same raw data gives identical marts, row for row.
+* ``kpis build --full-refresh`` on the same raw data gives identical marts, row for row, and
+  identical execution-level incremental tables (``INTERMEDIATE_COMPARED``).
 """
 
 from __future__ import annotations
@@ -36,6 +37,12 @@ STRADDLE = dt.timedelta(minutes=40)
 BUILD = ("build", "--quiet", "--exclude", "test_type:unit")
 
 Rows = dict[str, list[tuple[Any, ...]]]
+#: intermediate tables that must also equal a full refresh row for row (not only via the marts)
+INTERMEDIATE_COMPARED = (
+    "int_cli_executions",
+    "int_execution_plugins",
+    "int_execution_pipeline_specs",
+)
 
 
 def _ts(text: str) -> dt.datetime:
@@ -165,7 +172,7 @@ def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
 
 
 def _marts(query: Callable[[str], list[tuple[Any, ...]]]) -> Rows:
-    """Every table and view of schema marts, rows normalised and sorted."""
+    """Every table and view of schema marts and the INTERMEDIATE_COMPARED tables, sorted."""
     names = [
         row[0]
         for row in query(
@@ -174,10 +181,14 @@ def _marts(query: Callable[[str], list[tuple[Any, ...]]]) -> Rows:
         )
     ]
     assert {"kpi_values", "fct_cli_executions", "dim_projects"} <= set(names), names
+    # the incremental tables the marts' execution rules are read from, compared directly too
+    tables = [f'marts."{name}"' for name in names] + [
+        f"intermediate.{name}" for name in INTERMEDIATE_COMPARED
+    ]
     result = {}
-    for name in names:
-        rows = [tuple(_normal(v) for v in row) for row in query(f'select * from marts."{name}"')]
-        result[name] = sorted(rows, key=_sort_key)
+    for table in tables:
+        rows = [tuple(_normal(v) for v in row) for row in query(f"select * from {table}")]
+        result[table] = sorted(rows, key=_sort_key)
     return result
 
 
@@ -193,7 +204,7 @@ def _assert_same(actual: Rows, expected: Rows, label: str) -> None:
         assert len(actual[name]) == len(expected[name]), f"{label}: {name} row count"
         for got, want in zip(actual[name], expected[name], strict=True):
             same = len(got) == len(want) and all(map(_same_value, got, want))
-            assert same, f"{label}: marts.{name}\n{got}\n!=\n{want}"
+            assert same, f"{label}: {name}\n{got}\n!=\n{want}"
 
 
 @pytest.mark.parametrize("engine", ["duckdb", "postgres"])

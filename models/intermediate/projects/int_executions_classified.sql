@@ -3,18 +3,17 @@
     out processes that only sent a telemetry_state_change_event) with its execution-level rules
     (metrics.md "Activity" and "Pipelines"): execution event, pipeline run, pipeline identity,
     resolved environment name. fct_cli_executions adds the project-dependent qualifying flag.
+
+    A view: the costly part (plugin lists, pipeline hashes) is computed once per execution by
+    the incremental int_execution_pipeline_specs; what moves between runs (the as-of date, the
+    environment_names seed, the command vars) is applied here, by a filter, a join to a seed of
+    a few rows and a few comparisons per execution, so it is always current.
 -#}
 with
 
 executions as (
 
-    select * from {{ ref('int_cli_executions') }}
-
-),
-
-plugins as (
-
-    select * from {{ ref('int_execution_plugins') }}
+    select * from {{ ref('int_execution_pipeline_specs') }}
 
 ),
 
@@ -49,41 +48,11 @@ executions_until_as_of as (
 
 ),
 
--- Plugins as `name_hash:command`, one per distinct pair. Sorted by hex keys (the name hash,
--- then the md5 of the command) so the list is the same whatever the database collation.
-plugin_keys as (
-
-    select distinct
-        execution_id,
-        plugin_name_hash,
-        coalesce(plugin_command, '') as plugin_command,
-        plugin_name_hash || ':' || coalesce(plugin_command, '') as plugin_key,
-        {{ dbt.hash("coalesce(plugin_command, '')") }} as plugin_command_sort_key
-    from plugins
-
-),
-
-plugin_lists as (
-
-    select
-        execution_id,
-        count(*) as plugin_count,
-        {{ dbt.listagg(
-            'plugin_key',
-            "','",
-            'order by plugin_name_hash, plugin_command_sort_key'
-        ) }} as plugin_list
-    from plugin_keys
-    group by execution_id
-
-),
-
 classified as (
 
     select
         executions_until_as_of.*,
         known_environments.environment_name,
-        coalesce(plugin_lists.plugin_count, 0) as plugin_count,
         coalesce(known_environments.is_production, false) as is_production_environment,
         coalesce(executions_until_as_of.command, '') in (
             {%- for command in var('execution_commands') %}
@@ -99,24 +68,8 @@ classified as (
             executions_until_as_of.command = 'run'
             and coalesce(executions_until_as_of.run_blocks_hash, '')
             = '{{ var("empty_blocks_hash") }}'
-        ) as is_pipeline_run,
-        case
-            when
-                executions_until_as_of.command = 'run'
-                and executions_until_as_of.run_blocks_hash is not null
-                then 'run_blocks'
-            else 'plugin_list'
-        end as raw_pipeline_spec_kind,
-        case
-            when
-                executions_until_as_of.command = 'run'
-                and executions_until_as_of.run_blocks_hash is not null
-                then executions_until_as_of.run_blocks_hash
-            else coalesce(plugin_lists.plugin_list, '')
-        end as raw_pipeline_spec
+        ) as is_pipeline_run
     from executions_until_as_of
-    left join plugin_lists
-        on executions_until_as_of.execution_id = plugin_lists.execution_id
     left join known_environments
         on
             lower(executions_until_as_of.environment_name_hash)
@@ -124,30 +77,46 @@ classified as (
 
 ),
 
-pipeline_specs as (
-
-    select
-        *,
-        case when is_pipeline_run then raw_pipeline_spec_kind end as pipeline_spec_kind,
-        case when is_pipeline_run then raw_pipeline_spec end as pipeline_spec,
-        -- the canonical text of the pipeline identity: project | environment hash or '' | spec
-        case
-            when is_pipeline_run
-                then
-                    project_id
-                    || '|' || coalesce(environment_name_hash, '')
-                    || '|' || raw_pipeline_spec
-        end as pipeline_canonical_text
-    from classified
-
-),
-
 final as (
 
     select
-        *,
-        {{ telemetry_kpis.sha256_hex('pipeline_canonical_text') }} as pipeline_id
-    from pipeline_specs
+        execution_id,
+        is_legacy_struct,
+        project_id,
+        project_uuid_source,
+        client_id,
+        command,
+        sub_command,
+        started_at,
+        finished_at,
+        execution_date,
+        exit_code,
+        is_success,
+        environment_name_hash,
+        meltano_version,
+        python_version,
+        is_ci_environment,
+        environment_context_uuid,
+        parent_context_uuid,
+        parent_execution_id,
+        ip_hash,
+        run_blocks_hash,
+        event_count,
+        has_exit_event,
+        first_uploaded_at,
+        last_uploaded_at,
+        environment_name,
+        plugin_count,
+        is_production_environment,
+        is_execution_event,
+        is_pipeline_run,
+        raw_pipeline_spec_kind,
+        raw_pipeline_spec,
+        case when is_pipeline_run then raw_pipeline_spec_kind end as pipeline_spec_kind,
+        case when is_pipeline_run then raw_pipeline_spec end as pipeline_spec,
+        case when is_pipeline_run then raw_pipeline_canonical_text end as pipeline_canonical_text,
+        case when is_pipeline_run then raw_pipeline_id end as pipeline_id
+    from classified
 
 )
 
