@@ -41,7 +41,8 @@
     ) as arrays
 {%- endmacro %}
 
-{#- PostgreSQL: the text is cast to json once; json_array_elements with ordinality. -#}
+{#- PostgreSQL: the text is cast to json once (evaluate_once: the array value is read twice
+    below); json_array_elements with ordinality. -#}
 {% macro postgres__explode_json_array(relation, json_column, key, columns) -%}
     select
         {%- for column in columns %}
@@ -57,6 +58,7 @@
             cast({{ json_column }} as json)
             {%- if key is not none %} -> '{{ key }}'{% endif %} as array_value
         from {{ relation }}
+        {{ telemetry_kpis.evaluate_once() }}
     ) as arrays
     cross join lateral json_array_elements(
         case

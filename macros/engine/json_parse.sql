@@ -132,30 +132,6 @@
 {%- endmacro %}
 
 
-{#-
-    evaluate_once(): put at the end of the CTE that calls json_parse / json_parse_subdocs, so
-    that the parsed document is computed once per row and not once per field read from it.
-    - PostgreSQL inlines a CTE (or subquery) referenced once into the outer query, copying
-      `cast(text as jsonb)` into every `->>` that reads it: each field would parse the text
-      again. `offset 0` is PostgreSQL's documented way to keep the subquery apart.
-    - DuckDB computes the list once (the outer select only indexes it): nothing to add.
--#}
-{% macro evaluate_once() -%}
-    {{ return(adapter.dispatch('evaluate_once', 'telemetry_kpis')()) }}
-{%- endmacro %}
-
-{% macro default__evaluate_once() -%}
-    {{ telemetry_kpis.engine_not_implemented('evaluate_once') }}
-{%- endmacro %}
-
-{% macro duckdb__evaluate_once() -%}
-{%- endmacro %}
-
-{% macro postgres__evaluate_once() -%}
-    offset 0
-{%- endmacro %}
-
-
 {#- data_paths(columns): the JSON paths of a list of (column, path under `data`) pairs, as paths
     from the top of the context: [['data', 'a'], ['data', 'b', 'c'], ...]. -#}
 {% macro data_paths(columns) -%}

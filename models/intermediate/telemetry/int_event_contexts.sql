@@ -179,6 +179,8 @@ exploded as (
 
 ),
 
+-- The schema text and its parts are read by every parse below: evaluate_once() makes each
+-- run once per context on every engine.
 schemas as (
 
     select
@@ -189,6 +191,7 @@ schemas as (
         element,
         {{ telemetry_kpis.json_text('element', ['schema']) }} as context_schema
     from exploded
+    {{ telemetry_kpis.evaluate_once() }}
 
 ),
 
@@ -203,6 +206,7 @@ split_schemas as (
         nullif({{ dbt.split_part('context_schema', "'/'", 3) }}, '') as schema_format,
         nullif({{ dbt.split_part('context_schema', "'/'", 4) }}, '') as schema_version
     from schemas
+    {{ telemetry_kpis.evaluate_once() }}
 
 ),
 

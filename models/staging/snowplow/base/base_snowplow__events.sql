@@ -79,6 +79,8 @@ typed as (
 
 ),
 
+-- The validators and the parsed event schema are read by several expressions below:
+-- evaluate_once() makes each run once per row on every engine.
 checked as (
 
     select
@@ -87,6 +89,7 @@ checked as (
         unstruct_event is null
         or {{ telemetry_kpis.json_is_valid('unstruct_event') }} as is_unstruct_event_json
     from typed
+    {{ telemetry_kpis.evaluate_once() }}
 
 ),
 
@@ -129,6 +132,7 @@ schema_parsed as (
             position('"iglu:com.meltano/project_context/' in contexts) > 0, false
         ) as has_project_context
     from row_checked
+    {{ telemetry_kpis.evaluate_once() }}
 
 ),
 
