@@ -19,7 +19,7 @@ gzipped JSON lines under --data-dir, generated once and reused):
 5. load ``last`` and time the incremental build (``dbt run``); its run_results.json is kept as
    ``run_results_<engine>_<size>_plus1day.json`` and its peak RSS is reported on its own;
 6. peak memory: max RSS of each dbt process (os.wait4; DuckDB runs inside it, its memory_limit
-   is KPIS_DUCKDB_MEMORY_LIMIT, default 2GB), and on PostgreSQL the largest RSS of one server
+   is KPIS_DUCKDB_MEMORY_LIMIT, default 1536MB), and on PostgreSQL the largest RSS of one server
    process seen while dbt ran (sampled from /proc); the 1-minute load average is sampled too.
 
 Usage (one size at a time on a shared machine; the biggest last, in the background):
@@ -369,7 +369,7 @@ def prepare_env(engine: str, work: Path, name: str) -> dict[str, str]:
             "DBT_TARGET": engine,
             "DBT_TARGET_PATH": str(work / f"target_{engine}_{name}"),
             "DBT_LOG_PATH": str(work / f"logs_{engine}_{name}"),
-            "KPIS_DUCKDB_MEMORY_LIMIT": os.environ.get("KPIS_DUCKDB_MEMORY_LIMIT", "2GB"),
+            "KPIS_DUCKDB_MEMORY_LIMIT": os.environ.get("KPIS_DUCKDB_MEMORY_LIMIT", "1536MB"),
         }
     )
     if engine == "duckdb":

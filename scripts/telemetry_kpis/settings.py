@@ -59,7 +59,7 @@ class Settings:
     target: str = "duckdb"
     duckdb_path: Path = Path("telemetry_kpis.duckdb")
     #: DuckDB's memory limit (its buffer pool; bigger work spills to disk), as in profiles.yml.
-    duckdb_memory_limit: str = "2GB"
+    duckdb_memory_limit: str = "1536MB"
     pg_host: str = "127.0.0.1"
     pg_port: int = 5432
     pg_user: str = "kpis"
@@ -84,7 +84,7 @@ class Settings:
         return cls(
             target=target,
             duckdb_path=Path(env.get("KPIS_DUCKDB_PATH", "telemetry_kpis.duckdb")).absolute(),
-            duckdb_memory_limit=env.get("KPIS_DUCKDB_MEMORY_LIMIT", "").strip() or "2GB",
+            duckdb_memory_limit=env.get("KPIS_DUCKDB_MEMORY_LIMIT", "").strip() or "1536MB",
             pg_host=env.get("KPIS_PG_HOST", "127.0.0.1"),
             pg_port=port,
             pg_user=env.get("KPIS_PG_USER", "kpis"),
