@@ -32,7 +32,7 @@
 
 
 {% macro json_field(doc, path, paths) -%}
-    {%- set _checked = telemetry_kpis.json_path_position(path, paths, 'json_field') -%}
+    {%- do telemetry_kpis.check_path_declared(path, paths, 'json_field') -%}
     {{ return(adapter.dispatch('json_field', 'telemetry_kpis')(doc, path, paths)) }}
 {%- endmacro %}
 
@@ -78,7 +78,7 @@
 
 
 {% macro json_subdoc(doc, path, paths) -%}
-    {%- set _checked = telemetry_kpis.json_path_position(path, paths, 'json_subdoc') -%}
+    {%- do telemetry_kpis.check_path_declared(path, paths, 'json_subdoc') -%}
     {{ return(adapter.dispatch('json_subdoc', 'telemetry_kpis')(doc, path, paths)) }}
 {%- endmacro %}
 
@@ -97,8 +97,8 @@
 
 {#- Shared by the macros above: the DuckDB json_transform structure of `paths`, every leaf of
     type `leaf_type` (`{"a": "VARCHAR", "b": {"c": "VARCHAR"}}`; a compile error when a path is
-    a prefix of another), and the position of `path` in `paths` (a compile error naming the
-    macro when missing). -#}
+    a prefix of another), and the check that `path` is one of `paths` (a compile error naming
+    the macro when it is not). -#}
 {% macro json_struct_spec(paths, leaf_type) -%}
     {%- set spec = {} -%}
     {%- for path in paths -%}
@@ -122,13 +122,12 @@
     {{ return(tojson(spec)) }}
 {%- endmacro %}
 
-{% macro json_path_position(path, paths, caller_name) -%}
+{% macro check_path_declared(path, paths, caller_name) -%}
     {%- if path not in paths -%}
         {{ exceptions.raise_compiler_error(
             caller_name ~ ": path " ~ path ~ " is not in the paths given to the parse: " ~ paths
         ) }}
     {%- endif -%}
-    {{ paths.index(path) + 1 }}
 {%- endmacro %}
 
 
