@@ -1,6 +1,7 @@
 {#-
-    Helpers of the incremental models (metrics.md "Time": incremental processing is driven by
-    load time, never by event time).
+    Helpers of the incremental models (metrics.md "Time" and "Loads": incremental processing
+    follows the load sequence and this package's own batch markers, never a time from a file
+    and never event time).
 
     batch_at(): the batch marker of this dbt invocation (run_started_at, UTC, as a timestamp
     literal). Every row an incremental model writes in one run gets it, so the next model
@@ -25,16 +26,17 @@
 
 
 {#-
-    load_window_start(column): where an incremental run starts reading by load time: the newest
-    `column` (uploaded_at) already processed minus var('load_lookback_hours'), so a load that
-    straddled the previous run, or rows loaded slightly out of order, are not missed.
+    changed_in_window(column): on an incremental run, rows whose batch marker `column` (the
+    `_kept_at` of the events, the `_changed_at` of the executions) is newer than the newest
+    `_changed_at` already in this model's table: what changed since this model last ran, even
+    if it failed or was not selected in between. `true` on a full build.
 -#}
-{% macro load_window_start(column='uploaded_at') -%}
-    {{ dbt.dateadd(
-        'hour',
-        -1 * var('load_lookback_hours') | int,
-        telemetry_kpis.max_in_this(column)
-    ) }}
+{% macro changed_in_window(column) -%}
+    {%- if is_incremental() -%}
+        {{ column }} > {{ telemetry_kpis.max_in_this('_changed_at') }}
+    {%- else -%}
+        true
+    {%- endif -%}
 {%- endmacro %}
 
 
@@ -63,11 +65,11 @@
 
 
 {#-
-    ensure_source_load_index(relation): on PostgreSQL, an index on the raw table's load time
-    (uploaded_at, _source_file, _source_line), so that an incremental run reads only the newest
-    rows instead of scanning every raw row (created once, idempotent; it does not change the
-    raw data). A no-op on DuckDB: rows are appended in load order and zone maps skip old row
-    groups.
+    ensure_source_load_index(relation): on PostgreSQL, an index on the raw table's load
+    (_load_id, _source_line), so that an incremental run reads only the rows of new loads
+    instead of scanning every raw row (created once, idempotent; it does not change the raw
+    data; the index of earlier versions, on uploaded_at, is dropped). A no-op on DuckDB: rows
+    are appended in load order and zone maps skip old row groups.
 -#}
 {% macro ensure_source_load_index(relation) -%}
     {{ return(adapter.dispatch('ensure_source_load_index', 'telemetry_kpis')(relation)) }}
@@ -82,8 +84,9 @@
 {%- endmacro %}
 
 {% macro postgres__ensure_source_load_index(relation) -%}
-    create index if not exists {{ relation.identifier }}__load_time
-    on {{ relation }} (uploaded_at, _source_file, _source_line)
+    drop index if exists {{ relation.schema }}.{{ relation.identifier }}__load_time;
+    create index if not exists {{ relation.identifier }}__load_id
+    on {{ relation }} (_load_id, _source_line)
 {%- endmacro %}
 
 

@@ -64,6 +64,18 @@
         return false;
     end;
     $body$;
+    create or replace function telemetry_kpis.try_jsonb(value text)
+    returns jsonb
+    language plpgsql
+    immutable
+    parallel restricted
+    as $body$
+    begin
+        return value::jsonb;
+    exception when others then
+        return null;
+    end;
+    $body$;
     create or replace function telemetry_kpis.try_timestamp(value text)
     returns timestamp
     language plpgsql
@@ -72,6 +84,18 @@
     as $body$
     begin
         return value::timestamp;
+    exception when others then
+        return null;
+    end;
+    $body$;
+    create or replace function telemetry_kpis.try_timestamptz_utc(value text)
+    returns timestamp
+    language plpgsql
+    immutable
+    parallel restricted
+    as $body$
+    begin
+        return value::timestamptz at time zone 'UTC';
     exception when others then
         return null;
     end;

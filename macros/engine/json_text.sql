@@ -69,3 +69,27 @@
         false
     )
 {%- endmacro %}
+
+
+{#-
+    json_is_object(json_expr, path): true when the value at `path` is a JSON object, false when
+    it is anything else (including null or missing).
+-#}
+{% macro json_is_object(json_expr, path) -%}
+    {{ return(adapter.dispatch('json_is_object', 'telemetry_kpis')(json_expr, path)) }}
+{%- endmacro %}
+
+{% macro default__json_is_object(json_expr, path) -%}
+    {{ telemetry_kpis.engine_not_implemented('json_is_object') }}
+{%- endmacro %}
+
+{% macro duckdb__json_is_object(json_expr, path) -%}
+    coalesce(json_type({{ json_expr }}, '$.{{ path | join(".") }}') = 'OBJECT', false)
+{%- endmacro %}
+
+{% macro postgres__json_is_object(json_expr, path) -%}
+    coalesce(
+        json_typeof(cast({{ json_expr }} as json) #> '{ {{- path | join(",") -}} }') = 'object',
+        false
+    )
+{%- endmacro %}

@@ -34,11 +34,13 @@
 {#-
     iso_timestamp_to_utc(text_expr): an ISO 8601 timestamp with an offset or `Z` (as the CLI
     writes exit_timestamp, e.g. 2026-07-01T14:09:00.977794+00:00) converted to a UTC timestamp
-    without time zone; NULL when the text is not in that shape.
+    without time zone; NULL when the text is not in that shape (an offset beyond +-14:59 is not
+    a real one: DuckDB would read +99:99, PostgreSQL refuses it) or not a real date/time
+    (February 30th): never an error.
 -#}
 {% macro iso_timestamp_pattern() -%}
     {{- "'^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}"
-        ~ "([.][0-9]{1,9})?(Z|[+-][0-9]{2}:[0-9]{2})$'" -}}
+        ~ "([.][0-9]{1,9})?(Z|[+-](0[0-9]|1[0-4]):[0-5][0-9])$'" -}}
 {%- endmacro %}
 
 {% macro iso_timestamp_to_utc(text_expr) -%}
@@ -61,7 +63,7 @@
 {% macro postgres__iso_timestamp_to_utc(text_expr) -%}
     case
         when {{ text_expr }} ~ {{ telemetry_kpis.iso_timestamp_pattern() }}
-            then cast({{ text_expr }} as timestamptz) at time zone 'UTC'
+            then telemetry_kpis.try_timestamptz_utc({{ text_expr }})
     end
 {%- endmacro %}
 

@@ -6,7 +6,7 @@
         on_schema_change='fail',
         post_hook=[
             "{{ telemetry_kpis.create_index(['execution_id'], 'execution_id') }}",
-            "{{ telemetry_kpis.create_index(['last_uploaded_at'], 'last_uploaded_at') }}",
+            "{{ telemetry_kpis.create_index(['_changed_at'], 'changed_at') }}",
         ],
     )
 }}
@@ -18,17 +18,14 @@
     on the as-of date, a var or a seed: int_executions_classified (a view) applies those, so a
     new as-of date, a changed var or a changed environment_names seed need no full refresh.
 
-    Incremental (by load time, like its upstreams): an execution's row in int_cli_executions or
-    int_execution_plugins changes only when the execution gets a new event (then its
-    last_uploaded_at is at least that event's load time) or when its parent process arrives
-    (int_cli_executions recomputes the children of every process in its window; their
-    last_uploaded_at does not move). So a run recomputes the executions whose last_uploaded_at
-    is at or after the newest one here minus var('load_lookback_hours'), plus the executions
-    whose parent_context_uuid is the environment_context_uuid of one of those, and replaces
-    them (delete+insert on execution_id). This window starts at or before int_cli_executions'
-    own (the newest last_uploaded_at here is at most the newest there), so every execution
-    with a new event or a new parent is in it; executions the upstream models recompute from
-    an earlier window start have no new event and come out unchanged.
+    Incremental (by batch marker, like its upstreams): an execution's row in int_cli_executions
+    or int_execution_plugins changes only when one of its events changes (then its
+    `_changed_at` moves to that batch) or when its parent process arrives (int_cli_executions
+    recomputes the children of every process in its window; their `_changed_at` does not
+    move). So a run recomputes the executions whose `_changed_at` is newer than the newest one
+    here, plus the executions whose parent_context_uuid is the environment_context_uuid of one
+    of those, and replaces them (delete+insert on execution_id). Executions recomputed without
+    a change come out unchanged.
 -#}
 
 with all_executions as (
@@ -51,7 +48,7 @@ window_executions as (
         execution_id,
         environment_context_uuid
     from all_executions
-    where last_uploaded_at >= {{ telemetry_kpis.load_window_start('last_uploaded_at') }}
+    where {{ telemetry_kpis.changed_in_window('_changed_at') }}
 
 ),
 
@@ -87,78 +84,11 @@ plugins as (
 
 ),
 
--- Plugins as `name_hash:command`, one per distinct pair. Sorted by hex keys (the name hash,
--- then the md5 of the command) so the list is the same whatever the database collation.
-plugin_keys as (
-
-    select distinct
-        execution_id,
-        plugin_name_hash,
-        coalesce(plugin_command, '') as plugin_command,
-        plugin_name_hash || ':' || coalesce(plugin_command, '') as plugin_key,
-        {{ dbt.hash("coalesce(plugin_command, '')") }} as plugin_command_sort_key
-    from plugins
-
-),
-
-plugin_lists as (
-
-    select
-        execution_id,
-        count(*) as plugin_count,
-        {{ dbt.listagg(
-            'plugin_key',
-            "','",
-            'order by plugin_name_hash, plugin_command_sort_key'
-        ) }} as plugin_list
-    from plugin_keys
-    group by execution_id
-
-),
-
-specs as (
-
-    select
-        executions.*,
-        coalesce(plugin_lists.plugin_count, 0) as plugin_count,
-        case
-            when
-                executions.command = 'run'
-                and executions.run_blocks_hash is not null
-                then 'run_blocks'
-            else 'plugin_list'
-        end as raw_pipeline_spec_kind,
-        case
-            when
-                executions.command = 'run'
-                and executions.run_blocks_hash is not null
-                then executions.run_blocks_hash
-            else coalesce(plugin_lists.plugin_list, '')
-        end as raw_pipeline_spec
-    from executions
-    left join plugin_lists
-        on executions.execution_id = plugin_lists.execution_id
-
-),
-
-canonical_texts as (
-
-    select
-        *,
-        -- the canonical text of the pipeline identity: project | environment hash or '' | spec
-        project_id
-        || '|' || coalesce(environment_name_hash, '')
-        || '|' || raw_pipeline_spec as raw_pipeline_canonical_text
-    from specs
-
-),
+{{ telemetry_kpis.pipeline_identity('executions', 'plugins') }},
 
 final as (
 
-    select
-        *,
-        {{ telemetry_kpis.sha256_hex('raw_pipeline_canonical_text') }} as raw_pipeline_id
-    from canonical_texts
+    select * from pipeline_identities
 
 )
 

@@ -8,6 +8,13 @@
     the incremental int_execution_pipeline_specs; what moves between runs (the as-of date, the
     environment_names seed, the command vars) is applied here, by a filter, a join to a seed of
     a few rows and a few comparisons per execution, so it is always current.
+
+    Events after the as-of day are ignored (metrics.md "Publishing contract"): an execution
+    that started on or before the as-of day but has events after its midnight (only possible
+    with an explicit as_of_date) takes finished_at, exit code, success, event count and plugins
+    (so the plugin-list pipeline identity) from its events up to the as-of day only. Those few
+    executions are recomputed here from int_telemetry_events and int_execution_plugins, with
+    the same pipeline identity macro as int_execution_pipeline_specs.
 -#}
 with
 
@@ -20,6 +27,18 @@ executions as (
 environment_names as (
 
     select * from {{ ref('environment_names') }}
+
+),
+
+events as (
+
+    select * from {{ ref('int_telemetry_events') }}
+
+),
+
+plugins as (
+
+    select * from {{ ref('int_execution_plugins') }}
 
 ),
 
@@ -39,12 +58,148 @@ known_environments as (
 
 ),
 
-executions_until_as_of as (
+executions_started as (
 
-    select executions.*
+    select
+        executions.*,
+        executions.finished_at >= as_of.as_of_at as crosses_as_of
     from executions
     inner join as_of
         on executions.execution_date <= as_of.as_of_date
+
+),
+
+-- The executions with events after the as-of day, rolled up from their events up to it.
+crossing_events as (
+
+    select
+        events.execution_id,
+        events.event_at,
+        events.event_kind,
+        events.exit_code
+    from events
+    inner join executions_started
+        on events.execution_id = executions_started.execution_id
+    inner join as_of
+        on events.event_at < as_of.as_of_at
+    where executions_started.crosses_as_of and events.is_execution_event
+
+),
+
+crossing_rollups as (
+
+    select
+        execution_id,
+        max(event_at) as finished_at,
+        max(exit_code) as exit_code,
+        bool_or(event_kind = 'exit_event') as has_exit_event,
+        count(*) as event_count
+    from crossing_events
+    group by execution_id
+
+),
+
+crossing_executions as (
+
+    select
+        executions_started.execution_id,
+        executions_started.project_id,
+        executions_started.environment_name_hash,
+        executions_started.command,
+        executions_started.run_blocks_hash,
+        crossing_rollups.finished_at,
+        crossing_rollups.exit_code,
+        crossing_rollups.has_exit_event,
+        crossing_rollups.event_count
+    from executions_started
+    inner join crossing_rollups
+        on executions_started.execution_id = crossing_rollups.execution_id
+
+),
+
+crossing_plugins as (
+
+    select plugins.*
+    from plugins
+    inner join crossing_executions
+        on plugins.execution_id = crossing_executions.execution_id
+    inner join as_of
+        on plugins.first_seen_at < as_of.as_of_at
+
+),
+
+{{ telemetry_kpis.pipeline_identity('crossing_executions', 'crossing_plugins') }},
+
+executions_until_as_of as (
+
+    select
+        executions_started.execution_id,
+        executions_started.is_legacy_struct,
+        executions_started.project_id,
+        executions_started.project_uuid_source,
+        executions_started.client_id,
+        executions_started.command,
+        executions_started.sub_command,
+        executions_started.started_at,
+        executions_started.execution_date,
+        executions_started.environment_name_hash,
+        executions_started.meltano_version,
+        executions_started.python_version,
+        executions_started.is_ci_environment,
+        executions_started.environment_context_uuid,
+        executions_started.parent_context_uuid,
+        executions_started.parent_execution_id,
+        executions_started.ip_hash,
+        executions_started.run_blocks_hash,
+        executions_started.first_uploaded_at,
+        executions_started.last_uploaded_at,
+        executions_started.crosses_as_of,
+        case
+            when executions_started.crosses_as_of then pipeline_identities.finished_at
+            else executions_started.finished_at
+        end as finished_at,
+        case
+            when executions_started.crosses_as_of then pipeline_identities.exit_code
+            else executions_started.exit_code
+        end as exit_code,
+        case
+            when executions_started.crosses_as_of
+                then coalesce(pipeline_identities.exit_code = 0, false)
+            else executions_started.is_success
+        end as is_success,
+        case
+            when executions_started.crosses_as_of then pipeline_identities.has_exit_event
+            else executions_started.has_exit_event
+        end as has_exit_event,
+        case
+            when executions_started.crosses_as_of then pipeline_identities.event_count
+            else executions_started.event_count
+        end as event_count,
+        case
+            when executions_started.crosses_as_of then pipeline_identities.plugin_count
+            else executions_started.plugin_count
+        end as plugin_count,
+        case
+            when executions_started.crosses_as_of
+                then pipeline_identities.raw_pipeline_spec_kind
+            else executions_started.raw_pipeline_spec_kind
+        end as raw_pipeline_spec_kind,
+        case
+            when executions_started.crosses_as_of then pipeline_identities.raw_pipeline_spec
+            else executions_started.raw_pipeline_spec
+        end as raw_pipeline_spec,
+        case
+            when executions_started.crosses_as_of
+                then pipeline_identities.raw_pipeline_canonical_text
+            else executions_started.raw_pipeline_canonical_text
+        end as raw_pipeline_canonical_text,
+        case
+            when executions_started.crosses_as_of then pipeline_identities.raw_pipeline_id
+            else executions_started.raw_pipeline_id
+        end as raw_pipeline_id
+    from executions_started
+    left join pipeline_identities
+        on executions_started.execution_id = pipeline_identities.execution_id
 
 ),
 

@@ -145,8 +145,9 @@ joined as (
         opt_outs.opted_out_at is not null as is_opted_out,
         case
             when
-                first_versions.first_meltano_major_text <> ''
-                and translate(first_versions.first_meltano_major_text, '0123456789', '') = ''
+                {{ telemetry_kpis.regex_matches(
+                    'first_versions.first_meltano_major_text', "'^[0-9]{1,9}$'"
+                ) }}
                 then cast(first_versions.first_meltano_major_text as integer)
         end as first_meltano_major_version,
         -- strictly more than N days of lifespan (exactly N days is not enough)

@@ -22,10 +22,11 @@
     parsed so far) keeps the deepest command it has: `cli`. Legacy struct events: the word after
     `meltano ` in se_category.
 
-    Incremental (by load time): the executions with an event loaded since the newest
-    last_uploaded_at here minus var('load_lookback_hours') (plus the executions whose parent
-    process is among them) are recomputed from ALL their events and replaced (delete+insert on
-    execution_id). No bookkeeping column is added: this table's columns reach the marts.
+    Incremental (by batch marker, whatever the upload times the files carried): the executions
+    with an event whose kept copy changed since the newest `_changed_at` here (plus the
+    executions whose parent process is among them) are recomputed from ALL their events and
+    replaced (delete+insert on execution_id). `_changed_at` is the newest `_kept_at` of the
+    execution's events: bookkeeping that the marts do not select.
 -#}
 
 with all_events as (
@@ -43,7 +44,7 @@ window_executions as (
         execution_id,
         environment_context_uuid
     from all_events
-    where uploaded_at >= {{ telemetry_kpis.load_window_start('last_uploaded_at') }}
+    where {{ telemetry_kpis.changed_in_window('_kept_at') }}
 
 ),
 
@@ -161,7 +162,8 @@ aggregated as (
         min(parent_context_uuid) as parent_context_uuid,
         count(*) as event_count,
         min(uploaded_at) as first_uploaded_at,
-        max(uploaded_at) as last_uploaded_at
+        max(uploaded_at) as last_uploaded_at,
+        max(_kept_at) as _changed_at
     from events
     group by execution_id
 
@@ -190,6 +192,7 @@ executions as (
         aggregated.has_exit_event,
         aggregated.first_uploaded_at,
         aggregated.last_uploaded_at,
+        aggregated._changed_at,
         cast(aggregated.started_at as date) as execution_date,
         coalesce(
             top_level_commands.command, aggregated.legacy_command, 'cli'
@@ -265,7 +268,8 @@ final as (
         executions.event_count,
         executions.has_exit_event,
         executions.first_uploaded_at,
-        executions.last_uploaded_at
+        executions.last_uploaded_at,
+        executions._changed_at
     from executions
     left join parents on executions.parent_context_uuid = parents.environment_context_uuid
 

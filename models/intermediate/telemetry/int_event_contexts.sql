@@ -22,7 +22,7 @@
     fields.
 
     The contexts text is read from the raw row of the kept copy (stg_snowplow__events_contexts,
-    by file, line and uploaded_at): no model stores a second copy of it.
+    by load and line): no model stores a second copy of it.
 
     Incremental: only events whose kept copy changed since the last run (`_kept_at`) are
     (re)parsed; their rows are replaced (delete+insert on event_id).
@@ -138,7 +138,7 @@ with events as (
     select
         event_id,
         uploaded_at,
-        _source_file,
+        _load_id,
         _source_line,
         _kept_at
     from {{ ref('stg_snowplow__events') }}
@@ -165,9 +165,8 @@ kept_contexts as (
     from events
     inner join raw_contexts
         on
-            events._source_file = raw_contexts._source_file
+            events._load_id = raw_contexts._load_id
             and events._source_line = raw_contexts._source_line
-            and events.uploaded_at = raw_contexts.uploaded_at
 
 ),
 

@@ -12,9 +12,9 @@
     of the execution's events (for `meltano run` they arrive on block events). A plugin sent
     with "command": [] has a null plugin_command and is_command_list = true.
 
-    Incremental (by load time): the executions with an event loaded since the newest
-    last_uploaded_at here minus var('load_lookback_hours') are recomputed from ALL their events
-    and replaced (delete+insert on execution_id).
+    Incremental (by batch marker): the executions with an event whose kept copy changed since
+    the newest `_changed_at` here are recomputed from ALL their events and replaced
+    (delete+insert on execution_id).
 -#}
 
 with all_events as (
@@ -29,7 +29,7 @@ with all_events as (
 affected_executions as (
 
     select distinct execution_id from all_events
-    where uploaded_at >= {{ telemetry_kpis.load_window_start('last_uploaded_at') }}
+    where {{ telemetry_kpis.changed_in_window('_kept_at') }}
 
 ),
 
@@ -47,6 +47,8 @@ events as (
 plugin_entries as (
 
     select * from {{ ref('int_plugin_entries') }}
+    -- an entry that is not an object with a name_hash is not a plugin (warn_untyped_values)
+    where plugin_name_hash is not null
 
 ),
 
@@ -65,7 +67,8 @@ joined as (
         plugin_entries.plugin_executable_hash,
         plugin_entries.is_command_list,
         events.event_at,
-        events.uploaded_at
+        events.uploaded_at,
+        events._kept_at
     from events
     inner join plugin_entries on events.event_id = plugin_entries.event_id
 
@@ -87,7 +90,8 @@ final as (
         bool_or(is_command_list) as is_command_list,
         count(*) as entry_count,
         min(event_at) as first_seen_at,
-        max(uploaded_at) as last_uploaded_at
+        max(uploaded_at) as last_uploaded_at,
+        max(_kept_at) as _changed_at
     from joined
     group by execution_id, plugin_name_hash, plugin_command
 

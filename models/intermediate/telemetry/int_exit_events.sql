@@ -39,6 +39,7 @@ final as (
     select
         event_id,
         schema_version,
+        exit_code_text,
         case
             when {{ telemetry_kpis.regex_matches('exit_code_text', "'^-?[0-9]{1,9}$'") }}
                 then cast(exit_code_text as integer)

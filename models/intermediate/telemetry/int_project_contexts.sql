@@ -8,8 +8,11 @@
 }}
 
 {#-
-    project_context, any version, fields by name: one row per event (its first one). The
-    fields were parsed by int_event_contexts (one parse per context).
+    project_context, any version, fields by name: one row per event, from its first project
+    context that has a project_uuid (staging quarantines an event without one, so every event
+    here has one). The fields were parsed by int_event_contexts (one parse per context). An
+    ID source other than explicit, derived or random cannot be typed: it becomes NULL (counted
+    by the warn test warn_untyped_values).
 -#}
 
 with contexts as (
@@ -18,10 +21,12 @@ with contexts as (
     where
         {{ telemetry_kpis.changed_since_last_run() }}
         and schema_vendor = 'com.meltano' and schema_name = 'project_context'
+        and {{ telemetry_kpis.trim_whitespace('project_uuid') }} <> ''
 
 ),
 
--- An event carries one project_context; should it carry several, the first one counts.
+-- An event carries one project_context; should it carry several, the first one with a
+-- project_uuid counts.
 first_contexts as (
 
     select
@@ -51,7 +56,6 @@ final as (
         schema_version,
         context_uuid,
         project_uuid,
-        project_uuid_source,
         client_uuid,
         environment_name_hash,
         send_anonymous_usage_stats_source,
@@ -59,7 +63,11 @@ final as (
         case send_anonymous_usage_stats_text
             when 'true' then true
             when 'false' then false
-        end as send_anonymous_usage_stats
+        end as send_anonymous_usage_stats,
+        case
+            when project_uuid_source in ('explicit', 'derived', 'random')
+                then project_uuid_source
+        end as project_uuid_source
     from first_project_contexts
 
 )

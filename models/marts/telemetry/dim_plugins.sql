@@ -22,6 +22,12 @@ executions as (
 
 ),
 
+as_of as (
+
+    select * from {{ ref('dim_as_of_date') }}
+
+),
+
 plugin_names as (
 
     select * from {{ ref('plugin_names') }}
@@ -49,6 +55,9 @@ seen_plugins as (
     from plugins
     inner join executions
         on plugins.execution_id = executions.execution_id
+    -- a plugin first named after the as-of day does not count (an execution crossing it)
+    inner join as_of
+        on plugins.first_seen_at < as_of.as_of_at
     group by plugins.plugin_name_hash, plugins.plugin_category
 
 ),

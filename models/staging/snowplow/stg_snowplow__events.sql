@@ -54,6 +54,7 @@ final as (
         row_hash,
         _source_file,
         _source_line,
+        _load_id,
         _kept_at
     from usable
 

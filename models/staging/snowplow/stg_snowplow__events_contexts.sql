@@ -1,7 +1,7 @@
 {{ config(materialized='view') }}
 
 {#-
-    The raw `contexts` text of every raw row, by the row's key (file, line, uploaded_at). Not
+    The raw `contexts` text of every raw row, by the row's key (load, line). Not
     stored anywhere else: int_event_contexts reads it for the kept copies it (re)parses, so the
     3.5 KB JSON column exists once (in raw) and is parsed once per kept copy.
 -#}
@@ -15,9 +15,8 @@ with source as (
 final as (
 
     select
-        _source_file,
+        cast(_load_id as {{ dbt.type_bigint() }}) as _load_id,
         cast(_source_line as {{ dbt.type_bigint() }}) as _source_line,
-        cast(uploaded_at as timestamp) as uploaded_at,
         nullif(contexts, '') as contexts
     from source
 

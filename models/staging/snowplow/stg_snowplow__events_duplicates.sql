@@ -14,6 +14,7 @@ kept as (
         event_id,
         _source_file as kept_source_file,
         _source_line as kept_source_line,
+        _load_id as kept_load_id,
         uploaded_at as kept_uploaded_at,
         content_problem
     from deduped
@@ -39,8 +40,10 @@ final as (
         dropped.row_hash,
         dropped._source_file,
         dropped._source_line,
+        dropped._load_id,
         kept.kept_source_file,
         kept.kept_source_line,
+        kept.kept_load_id,
         kept.kept_uploaded_at,
         kept.content_problem is not null as is_kept_copy_quarantined
     from dropped

@@ -2,7 +2,8 @@
 
 {#-
     One row per raw row that cannot be used. Order of the checks (first match wins):
-    1. row-level problems, on every copy: missing_event_id, invalid_json, invalid_timestamp;
+    1. row-level problems, on every copy: missing_event_id, invalid_json, invalid_timestamp,
+       implausible_timestamp;
     2. dedup of the remaining rows (dropped copies go to stg_snowplow__events_duplicates);
     3. content problems, on the kept copy only: unknown_event, missing_project_context.
     A view on the two incremental base models: exact after every run (a kept copy that loses
@@ -34,6 +35,7 @@ row_problems as (
         uploaded_at,
         _source_file,
         _source_line,
+        _load_id,
         row_hash
     from raw_rows
     where row_problem is not null
@@ -53,6 +55,7 @@ content_problems as (
         uploaded_at,
         _source_file,
         _source_line,
+        _load_id,
         row_hash
     from deduped
     where copy_rank = 1 and content_problem is not null
@@ -80,6 +83,7 @@ final as (
         cast(uploaded_at as date) as uploaded_date,
         _source_file,
         _source_line,
+        _load_id,
         row_hash,
         _kept_at
     from unioned

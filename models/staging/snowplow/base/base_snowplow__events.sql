@@ -2,7 +2,7 @@
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
-        unique_key=['_source_file', '_source_line', 'uploaded_at'],
+        unique_key=['_load_id', '_source_line'],
         pre_hook=[
             "{{ telemetry_kpis.create_engine_functions() }}",
             "{{ telemetry_kpis.ensure_source_load_index(source('snowplow', 'snowplow_events')) }}",
@@ -10,7 +10,6 @@
         post_hook=[
             "{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}",
             "{{ telemetry_kpis.create_index(['_batch_at'], 'batch_at') }}",
-            "{{ telemetry_kpis.create_index(['uploaded_at'], 'uploaded_at') }}",
         ],
     )
 }}
@@ -19,23 +18,27 @@
     Every raw row, once, with every check that depends on the row alone, and no personal data
     (the IP address becomes its SHA-256 here). The big JSON columns are read here and not kept:
     `unstruct_event` is parsed once into the event schema and the small `event_data`;
-    `contexts` is only checked (valid JSON, which Meltano contexts it names) and is exploded
+    `contexts` is parsed once for its envelope only (a JSON object with a `data` array; which
+    com.meltano contexts it has; whether a project context has a project_uuid) and is exploded
     later from the raw table by int_event_contexts, for kept copies only.
 
-    Incremental by load time: a run reads the raw rows whose uploaded_at is at least the newest
-    uploaded_at already here minus var('load_lookback_hours'), and replaces them (key: file,
-    line, uploaded_at). Every row written in a run gets that run's `_batch_at`.
+    Incremental by load: a run reads the raw rows of the loads it has not processed yet
+    (`_load_id` above the newest one here, minus var('load_id_lookback')), never by a time that
+    came from a file, so a back-filled file with old upload times is read by the next run.
+    Rows are keyed by their load and line (`_load_id`, `_source_line`). Every row written in a
+    run gets that run's `_batch_at`.
 
     row_hash (the last dedup tie-breaker) is the SHA-256 of the whole row. It only decides
     between copies of one event_id with the same uploaded_at and collector time, so it is only
     computed for those copies (hashing every 6.5 KB row was the most expensive step of the
-    build). Copies with the same uploaded_at are always read by the same run, so this is exact.
+    build).
 -#}
 
 {%- set known_event_names = [
     'cli_event', 'block_event', 'exit_event', 'telemetry_state_change_event',
 ] %}
 {%- set known_event_list = "'" ~ known_event_names | join("', '") ~ "'" %}
+{%- set max_ahead_hours = var('max_event_clock_ahead_hours') | int %}
 
 -- Read three times (tie keys, tied rows, every row): `not materialized` makes each reference a
 -- scan of only the columns it needs instead of a copy of the whole raw table.
@@ -43,7 +46,10 @@ with source as not materialized (
 
     select * from {{ source('snowplow', 'snowplow_events') }}
     {%- if is_incremental() %}
-    where uploaded_at >= {{ telemetry_kpis.load_window_start('uploaded_at') }}
+    where _load_id > (
+        select coalesce(max(_load_id), 0) - {{ var('load_id_lookback') | int }}
+        from {{ this }}
+    )
     {%- endif %}
 
 ),
@@ -51,7 +57,7 @@ with source as not materialized (
 typed as (
 
     select
-        nullif(trim(event_id), '') as event_id,
+        nullif({{ telemetry_kpis.trim_whitespace('event_id') }}, '') as event_id,
         nullif(trim(event), '') as event_type,
         collector_tstamp,
         derived_tstamp,
@@ -74,21 +80,43 @@ typed as (
         nullif(se_property, '') as se_property,
         nullif(se_value, '') as se_value,
         _source_file,
-        cast(_source_line as {{ dbt.type_bigint() }}) as _source_line
+        cast(_source_line as {{ dbt.type_bigint() }}) as _source_line,
+        cast(_load_id as {{ dbt.type_bigint() }}) as _load_id,
+        cast(_loaded_at as timestamp) as _loaded_at
     from source
 
 ),
 
--- The validators and the parsed event schema are read by several expressions below:
+-- The parsed envelope and the validators are read by several expressions below:
 -- evaluate_once() makes each run once per row on every engine.
+parsed as (
+
+    select
+        *,
+        {{ telemetry_kpis.parse_contexts_envelope('contexts') }} as contexts_envelope,
+        unstruct_event is null
+        or {{ telemetry_kpis.json_is_valid('unstruct_event') }} as is_unstruct_event_valid
+    from typed
+    {{ telemetry_kpis.evaluate_once() }}
+
+),
+
 checked as (
 
     select
         *,
-        contexts is null or {{ telemetry_kpis.json_is_valid('contexts') }} as is_contexts_json,
-        unstruct_event is null
-        or {{ telemetry_kpis.json_is_valid('unstruct_event') }} as is_unstruct_event_json
-    from typed
+        contexts is null or (
+            {{ telemetry_kpis.contexts_envelope_is_valid('contexts_envelope') }}
+            and position('\u0000' in contexts) = 0
+        ) as is_contexts_json,
+        -- a case, not `and`: engines may evaluate both sides of `and`, and a JSON function
+        -- raises on text that is not JSON
+        unstruct_event is null or case
+            when is_unstruct_event_valid
+                then {{ telemetry_kpis.json_is_object('unstruct_event', ['data']) }}
+            else false
+        end as is_unstruct_event_json
+    from parsed
     {{ telemetry_kpis.evaluate_once() }}
 
 ),
@@ -101,15 +129,31 @@ row_checked as (
             when event_id is null then 'missing_event_id'
             when not is_contexts_json or not is_unstruct_event_json then 'invalid_json'
             when event_at is null or collector_at is null then 'invalid_timestamp'
+            when
+                event_at > {{ dbt.dateadd('hour', max_ahead_hours, 'collector_at') }}
+                or event_at < cast('{{ var("min_event_date") }}' as timestamp)
+                or collector_at > {{ dbt.dateadd('hour', max_ahead_hours, 'uploaded_at') }}
+                then 'implausible_timestamp'
         end as row_problem,
         case
             when event_id is null then 'event_id is null or empty'
-            when not is_contexts_json then 'contexts is not valid JSON'
-            when not is_unstruct_event_json then 'unstruct_event is not valid JSON'
+            when not is_contexts_json
+                then 'contexts is not a JSON object with a data array'
+            when not is_unstruct_event_json
+                then 'unstruct_event is not a JSON object with a data object'
             when event_at is null
                 then 'derived_tstamp is not a timestamp: ' || coalesce(derived_tstamp, 'null')
             when collector_at is null
                 then 'collector_tstamp is not a timestamp: ' || coalesce(collector_tstamp, 'null')
+            when event_at > {{ dbt.dateadd('hour', max_ahead_hours, 'collector_at') }}
+                then 'derived_tstamp ' || derived_tstamp || ' is more than '
+                    || '{{ max_ahead_hours }} hours after collector_tstamp ' || collector_tstamp
+            when event_at < cast('{{ var("min_event_date") }}' as timestamp)
+                then 'derived_tstamp ' || derived_tstamp
+                    || ' is before {{ var("min_event_date") }}'
+            when collector_at > {{ dbt.dateadd('hour', max_ahead_hours, 'uploaded_at') }}
+                then 'collector_tstamp ' || collector_tstamp || ' is more than '
+                    || '{{ max_ahead_hours }} hours after the row was loaded'
         end as row_problem_detail
     from checked
 
@@ -127,10 +171,12 @@ schema_parsed as (
             when is_unstruct_event_json
                 then {{ telemetry_kpis.json_sub('unstruct_event', ['data', 'data']) }}
         end as event_data,
-        coalesce(position('"iglu:com.meltano/' in contexts) > 0, false) as has_contexts,
-        coalesce(
-            position('"iglu:com.meltano/project_context/' in contexts) > 0, false
-        ) as has_project_context
+        is_contexts_json and {{ telemetry_kpis.contexts_envelope_has(
+            'contexts_envelope', 'iglu:com.meltano/'
+        ) }} as has_contexts,
+        is_contexts_json and {{ telemetry_kpis.contexts_envelope_has(
+            'contexts_envelope', 'iglu:com.meltano/project_context/', with_project_uuid=true
+        ) }} as has_project_context
     from row_checked
     {{ telemetry_kpis.evaluate_once() }}
 
@@ -182,6 +228,10 @@ content_checked as (
                 then 'event type ' || coalesce(event_type, 'null') || ' is not used'
             when event_type = 'unstruct' and event_schema is null
                 then 'unstruct_event has no data.schema'
+            when event_type = 'unstruct' and not has_project_context
+                and event_schema_vendor = 'com.meltano'
+                and event_schema_name in ({{ known_event_list }})
+                then 'no com.meltano project_context with a project_uuid'
             when event_type = 'unstruct'
                 then 'event schema ' || event_schema
             when
@@ -189,20 +239,17 @@ content_checked as (
                 and (se_category is null or se_category not like 'meltano%')
                 then 'struct event category ' || coalesce(se_category, 'null')
             when event_type = 'struct' and has_contexts
-                then 'struct event with contexts but no project_context'
+                then 'struct event with contexts but no project_context with a project_uuid'
             else 'struct event without contexts and without se_label'
         end as content_problem_detail
     from schema_split
 
 ),
 
--- Copies that only the row hash can order: same event_id, load time and collector time. Read
--- from the raw columns (narrow) rather than from the checked rows, so that no wide step is
--- used twice; a group may then include a copy with a row problem, which is hashed for nothing.
 tie_keys as (
 
     select
-        nullif(trim(event_id), '') as event_id,
+        nullif({{ telemetry_kpis.trim_whitespace('event_id') }}, '') as event_id,
         cast(uploaded_at as timestamp) as uploaded_at,
         {{ telemetry_kpis.try_timestamp('collector_tstamp') }} as collector_at
     from source
@@ -225,14 +272,14 @@ tied_copies as (
 tied_hashes as (
 
     select distinct
-        source._source_file,
+        cast(source._load_id as {{ dbt.type_bigint() }}) as _load_id,
         cast(source._source_line as {{ dbt.type_bigint() }}) as _source_line,
-        cast(source.uploaded_at as timestamp) as uploaded_at,
         {{ telemetry_kpis.sha256_hex(telemetry_kpis.raw_row_text('source')) }} as row_hash
     from source
     inner join tied_copies
         on
-            nullif(trim(source.event_id), '') = tied_copies.event_id
+            nullif({{ telemetry_kpis.trim_whitespace('source.event_id') }}, '')
+            = tied_copies.event_id
             and cast(source.uploaded_at as timestamp) = tied_copies.uploaded_at
             and {{ telemetry_kpis.try_timestamp('source.collector_tstamp') }}
             = tied_copies.collector_at
@@ -264,6 +311,8 @@ final as (
         content_checked.se_value,
         content_checked._source_file,
         content_checked._source_line,
+        content_checked._load_id,
+        content_checked._loaded_at,
         tied_hashes.row_hash,
         content_checked.is_contexts_json,
         content_checked.is_unstruct_event_json,
@@ -288,9 +337,8 @@ final as (
     from content_checked
     left join tied_hashes
         on
-            content_checked._source_file = tied_hashes._source_file
+            content_checked._load_id = tied_hashes._load_id
             and content_checked._source_line = tied_hashes._source_line
-            and content_checked.uploaded_at = tied_hashes.uploaded_at
 
 )
 

@@ -13,7 +13,8 @@
 {#-
     Every copy without a row-level problem, ranked per event_id in the contract's deterministic
     order (earliest uploaded_at, then earliest collector time, then the smallest hash of the
-    whole row; file and line only break exact ties between identical copies). The kept copy
+    whole row; the load and line only break exact ties between identical copies, so a reload
+    or replay of a copy never replaces the copy already kept). The kept copy
     has copy_rank = 1; its content_problem decides whether the event is usable.
 
     Incremental: the event_ids with a copy written to base_snowplow__events since this model's
@@ -52,9 +53,8 @@ previously_kept as (
 
     select
         this_model.event_id,
-        this_model._source_file,
+        this_model._load_id,
         this_model._source_line,
-        this_model.uploaded_at,
         this_model._kept_at
     from {{ this }} as this_model
     inner join affected_events on this_model.event_id = affected_events.event_id
@@ -82,8 +82,8 @@ ranked as (
                 copies.uploaded_at asc nulls last,
                 copies.collector_at asc,
                 copies.row_hash asc,
-                copies._source_file asc nulls last,
-                copies._source_line asc nulls last
+                copies._load_id asc,
+                copies._source_line asc
         ) as copy_rank,
         count(*) over (partition by copies.event_id) - 1 as duplicate_count
     from copies
@@ -104,9 +104,8 @@ kept as (
     left join previously_kept
         on
             ranked.event_id = previously_kept.event_id
-            and ranked._source_file = previously_kept._source_file
+            and ranked._load_id = previously_kept._load_id
             and ranked._source_line = previously_kept._source_line
-            and ranked.uploaded_at = previously_kept.uploaded_at
     {%- endif %}
     where ranked.copy_rank = 1
 
@@ -139,6 +138,8 @@ final as (
         ranked.se_value,
         ranked._source_file,
         ranked._source_line,
+        ranked._load_id,
+        ranked._loaded_at,
         ranked.row_hash,
         ranked.event_schema,
         ranked.event_data,
