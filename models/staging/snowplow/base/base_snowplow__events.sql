@@ -31,7 +31,7 @@
     row_hash (the last dedup tie-breaker) is the SHA-256 of the whole row. It only decides
     between copies of one event_id with the same uploaded_at and collector time, so it is only
     computed for those copies (hashing every 6.5 KB row was the most expensive step of the
-    build).
+    build), including a copy of an earlier load that a new copy ties with (read again).
 -#}
 
 {%- set known_event_names = [
@@ -40,16 +40,80 @@
 {%- set known_event_list = "'" ~ known_event_names | join("', '") ~ "'" %}
 {%- set max_ahead_hours = var('max_event_clock_ahead_hours') | int %}
 
--- Read three times (tie keys, tied rows, every row): `not materialized` makes each reference a
--- scan of only the columns it needs instead of a copy of the whole raw table.
-with source as not materialized (
+-- `not materialized`: each reference is a scan of only the columns it needs, not a copy.
+with raw_rows as not materialized (
 
     select * from {{ source('snowplow', 'snowplow_events') }}
+
+),
+
+{% if is_incremental() %}
+
+load_cursor as (
+
+    select coalesce(max(_load_id), 0) - {{ var('load_id_lookback') | int }} as last_load_id
+    from {{ this }}
+
+),
+
+{% endif %}
+
+new_rows as not materialized (
+
+    select * from raw_rows
     {%- if is_incremental() %}
-    where _load_id > (
-        select coalesce(max(_load_id), 0) - {{ var('load_id_lookback') | int }}
-        from {{ this }}
-    )
+    where _load_id > (select load_cursor.last_load_id from load_cursor)
+    {%- endif %}
+
+),
+
+{% if is_incremental() %}
+
+-- Copies processed in an earlier run without a row hash that tie with a new copy (same
+-- event_id, upload time and collector time: a replayed or conflicting copy). Only the hash can
+-- order them, so they are read again from raw (by their identity) and hashed with the new one:
+-- the same order as a full refresh. Usually none.
+new_tie_keys as (
+
+    select distinct
+        nullif({{ telemetry_kpis.trim_whitespace('event_id') }}, '') as event_id,
+        cast(uploaded_at as timestamp) as uploaded_at,
+        {{ telemetry_kpis.try_timestamp('collector_tstamp') }} as collector_at
+    from new_rows
+
+),
+
+retied_rows as (
+
+    select
+        this_model._load_id,
+        this_model._source_line
+    from {{ this }} as this_model
+    inner join new_tie_keys
+        on
+            this_model.event_id = new_tie_keys.event_id
+            and this_model.uploaded_at = new_tie_keys.uploaded_at
+            and this_model.collector_at = new_tie_keys.collector_at
+    where
+        this_model.row_hash is null
+        and this_model._load_id <= (select load_cursor.last_load_id from load_cursor)
+
+),
+
+{% endif %}
+
+-- Read three times (tie keys, tied rows, every row).
+source as not materialized (
+
+    select * from new_rows
+    {%- if is_incremental() %}
+    union all
+    select raw_rows.*
+    from raw_rows
+    inner join retied_rows
+        on
+            raw_rows._load_id = retied_rows._load_id
+            and raw_rows._source_line = retied_rows._source_line
     {%- endif %}
 
 ),
