@@ -61,7 +61,7 @@ expected as (
     'is_success', 'environment_name_hash', 'meltano_version', 'python_version',
     'is_ci_environment', 'environment_context_uuid', 'parent_context_uuid',
     'parent_execution_id', 'ip_hash', 'run_blocks_hash', 'event_count', 'has_exit_event',
-    'first_uploaded_at', 'last_uploaded_at', 'plugin_count',
+    'first_uploaded_at', 'last_uploaded_at', '_changed_at', 'plugin_count',
 ] %}
 
 missing_or_stale as (

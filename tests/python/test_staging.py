@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import datetime as dt
 import functools
 import json
 import uuid
@@ -358,10 +359,11 @@ def _bad_sample(folder: Path) -> tuple[Path, dict[str, Any]]:
     # collector time (kept, the original is dropped), an invalid copy (quarantined, the valid
     # original kept)
     later_copy = copy.deepcopy(base[1])
-    later_copy["uploaded_at"] = "2030-01-01 00:00:00.000"
+    later_copy["uploaded_at"] = "2026-11-30 00:00:00.000"
     earlier_copy = copy.deepcopy(base[2])
-    earlier_copy["uploaded_at"] = "2020-01-01 00:00:00.000"
-    earlier_copy["collector_tstamp"] = "2020-01-01 00:00:00.000"
+    # an hour earlier upload, a second earlier collector time: still a plausible clock
+    earlier_copy["uploaded_at"] = _shift(earlier_copy["uploaded_at"], hours=-1)
+    earlier_copy["collector_tstamp"] = _shift(earlier_copy["collector_tstamp"], seconds=-1)
     broken_copy = copy.deepcopy(base[3])
     broken_copy["contexts"] = "{oops"
     broken_copy["uploaded_at"] = "2020-01-01 00:00:00.000"
@@ -386,6 +388,12 @@ def _bad_sample(folder: Path) -> tuple[Path, dict[str, Any]]:
         "cli_execution": _project_context_uuid(cli),
     }
     return path, expect
+
+
+def _shift(text: str, **delta: float) -> str:
+    """A Snowplow timestamp text moved by a timedelta, in the same format."""
+    moved = dt.datetime.fromisoformat(text) + dt.timedelta(**delta)
+    return moved.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
 
 
 def _project_context_uuid(row: dict[str, Any]) -> str:
