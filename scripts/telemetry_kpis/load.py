@@ -550,7 +550,9 @@ def _blocks(path: Path, on_bytes: Any = None) -> Iterator[tuple[str, bytes]]:
             if cut < 0:
                 rest += block
             else:
-                yield "lines", rest + block[:cut]
+                # The first line began in an earlier block (``rest``) and may end in this one
+                # beyond the limit; a large READ_BLOCK may also hold whole over-long lines.
+                yield from _long_lines_apart(rest + block[:cut])
                 rest = block[cut + 1 :]
             if len(rest) > MAX_LINE_BYTES:
                 skipping, rest = rest[:REJECT_KEEP_CHARS], b""
@@ -558,6 +560,30 @@ def _blocks(path: Path, on_bytes: Any = None) -> Iterator[tuple[str, bytes]]:
             yield "long", skipping
         elif rest:
             yield "lines", rest
+
+
+def _long_lines_apart(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """``data`` (whole lines joined by ``\n``) as ("lines", ...) and ("long", start) parts.
+
+    Every line of ``data`` is in exactly one part, in order, so line numbers stay right.
+    """
+    if len(data) <= MAX_LINE_BYTES:  # the common case: no line can be too long
+        yield "lines", data
+        return
+    segment = 0  # start of the lines not yet yielded
+    start = 0
+    while start <= len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = len(data)
+        if end - start > MAX_LINE_BYTES:
+            if start > segment:
+                yield "lines", data[segment : start - 1]
+            yield "long", data[start : start + REJECT_KEEP_CHARS]
+            segment = end + 1
+        start = end + 1
+    if segment <= len(data):
+        yield "lines", data[segment:]
 
 
 def _split_lines(data: bytes) -> tuple[list[str], list[str | None] | None]:

@@ -304,6 +304,54 @@ def test_overlong_lines_and_block_boundaries(duckdb_env, tmp_path, monkeypatch):
     assert [row[0] for row in lines] == [1, 2, 3, 5, 6, 7]
 
 
+LONG_LINE_CASES = {
+    # id: (READ_BLOCK, bytes before the long line, its length, newline after the file's end)
+    "ends_in_the_same_block": (8_000, 1_000, 2_000, True),
+    "ends_in_the_next_block": (1_000, 100, 1_600, True),
+    "ends_several_blocks_later": (1_000, 100, 5_500, True),
+    "last_line_without_newline": (1_000, 100, 1_600, False),
+    "last_line_several_blocks_without_newline": (1_000, 100, 5_500, False),
+    "exactly_the_limit_is_kept": (1_000, 100, 1_500, True),
+}
+
+
+@pytest.mark.parametrize("case", LONG_LINE_CASES.values(), ids=LONG_LINE_CASES.keys())
+def test_a_line_longer_than_the_limit_is_rejected_wherever_it_ends(tmp_path, monkeypatch, case):
+    """MAX_LINE_BYTES applies to every line, whichever read block it starts and ends in."""
+    import telemetry_kpis.load as load_module
+
+    read_block, before, length, final_newline = case
+    monkeypatch.setattr(load_module, "READ_BLOCK", read_block)
+    monkeypatch.setattr(load_module, "MAX_LINE_BYTES", 1_500)
+    monkeypatch.setattr(load_module, "REJECT_KEEP_CHARS", 50)
+    # Short lines of 99 bytes (+ newline) up to ``before``, the long line, then short lines
+    # (none when the long line is the last one).
+    head = [b"h%02d" % i + b"." * 96 for i in range(before // 100)]
+    long_line = b"L" + b"x" * (length - 1)
+    tail = [] if not final_newline else [b"t%02d" % i + b"." * 96 for i in range(25)]
+    data = b"\n".join([*head, long_line, *tail]) + (b"\n" if final_newline else b"")
+    assert data.index(long_line) == before
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(data)
+
+    got = []
+    for batch in load_module.read_batches(path):
+        reasons = batch.pre_reasons or [None] * len(batch.lines)
+        got.extend(zip(batch.line_numbers, batch.lines, reasons, strict=True))
+    long_number = len(head) + 1
+    expected_long = (
+        (long_number, long_line.decode(), None)
+        if length <= 1_500
+        else (long_number, "L" + "x" * 49, "line_too_long")
+    )
+    expected = [
+        *[(n, line.decode(), None) for n, line in enumerate(head, start=1)],
+        expected_long,
+        *[(n, line.decode(), None) for n, line in enumerate(tail, start=long_number + 1)],
+    ]
+    assert got == expected
+
+
 # --- atomicity ------------------------------------------------------------------------------
 def _raw_events_failing_from_line(env: dict[str, str], line: int) -> None:
     """Recreate raw.snowplow_events so that inserting a row of file line >= ``line`` fails."""
