@@ -109,7 +109,8 @@ each file is loaded atomically: its rows, its rejects and its row in raw.load_lo
 committed together, so an interrupted load never leaves half a file. A file whose SHA-256 is
 already in raw.load_log is skipped ("already loaded"), whatever its name; --reload loads it
 again (its rows are then present twice, under a new load id; staging deduplicates events by
-event_id).
+event_id). If a file fails (a database error, a truncated .gz), it is rolled back, the files
+before it stay loaded (their summary lines are printed) and the command stops.
 
 raw tables (columns in order; created if missing):
   raw.snowplow_events           the 131 atomic columns and load_tstamp (text), uploaded_at,
@@ -130,7 +131,8 @@ warehouse (environment variables):
   KPIS_PG_HOST, KPIS_PG_PORT, KPIS_PG_USER, KPIS_PG_PASSWORD, KPIS_PG_DATABASE
 
 exit status: 0 when every file was loaded or skipped (rejected lines are reported, not an
-error); 2 for a missing file, a bad option or an unreachable warehouse.
+error); 1 when a file failed and was rolled back; 2 for a missing file, a bad option or an
+unreachable warehouse.
 
 examples:
   kpis load data/events.jsonl.gz
@@ -432,13 +434,15 @@ class FileResult:
 class LoadSummary:
     """The result of :func:`load_files`: one :class:`FileResult` per path, in order.
 
-    ``uploaded_at`` is the ``--uploaded-at`` given (None: each load's own moment).
+    ``uploaded_at`` is the ``--uploaded-at`` given (None: each load's own moment). When a
+    file failed, ``failed`` names it and ``files`` holds the files before it (kept).
     """
 
     target: str
     uploaded_at: datetime | None
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
+    failed: Path | None = None
 
     @property
     def rows_loaded(self) -> int:
@@ -462,12 +466,32 @@ class LoadSummary:
 
     def lines(self) -> list[str]:
         out = [f.describe() for f in self.files]
+        if self.failed is not None:
+            out.append(
+                f"kept: {self.rows_loaded:,} rows loaded, {self.rows_rejected:,} rejected, "
+                f"{self.files_loaded} file(s) loaded, {self.files_skipped} skipped before "
+                f"{self.failed.name} failed (these loads stay committed), in {self.seconds:.1f} s "
+                f"into {self.target}"
+            )
+            return out
         out.append(
             f"total: {self.rows_loaded:,} rows loaded, {self.rows_rejected:,} rejected, "
             f"{self.files_loaded} file(s) loaded, {self.files_skipped} skipped, "
             f"in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s) into {self.target}"
         )
         return out
+
+
+class LoadFailed(UserError):
+    """A file failed and was rolled back; the files before it stay loaded.
+
+    ``summary`` is the partial :class:`LoadSummary` (``failed`` set, ``files`` = the files
+    handled before the failure); the message names the failed file and the kept ones.
+    """
+
+    def __init__(self, message: str, summary: LoadSummary, exit_code: int = 1) -> None:
+        super().__init__(message, exit_code=exit_code)
+        self.summary = summary
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -1371,6 +1395,10 @@ def _load_one(
                 f"{_first_line(exc)}",
                 exit_code=1,
             ) from None
+        if isinstance(exc, UserError):  # an unreadable file (e.g. a truncated .gz)
+            raise UserError(
+                f"{exc}; it was rolled back (nothing of {path.name} was kept)", exit_code=1
+            ) from None
         raise
     result.seconds = time.perf_counter() - started
     return result
@@ -1393,6 +1421,9 @@ def load_files(
     by default each load's own moment. ``file_format`` (``jsonl``/``tsv``) overrides the
     extension. A file already in raw.load_log (same SHA-256) is skipped unless ``reload``.
     ``progress`` shows a tqdm bar on stderr when stderr is a terminal.
+
+    A file that fails is rolled back and raises :class:`LoadFailed` (exit code 1), whose
+    message names the files before it (kept: committed) and whose ``summary`` lists them.
     """
     files = expand_paths(paths)
     formats = {path: detect_format(path, file_format) for path in files}
@@ -1419,8 +1450,8 @@ def load_files(
         raise
     try:
         for path in files:
-            summary.files.append(
-                _load_one(
+            try:
+                result = _load_one(
                     loader,
                     path,
                     formats[path],
@@ -1428,11 +1459,27 @@ def load_files(
                     uploaded_at=uploaded_at,
                     show_progress=show,
                 )
-            )
+            except UserError as exc:
+                summary.failed = path
+                summary.seconds = time.perf_counter() - started
+                raise LoadFailed(f"{exc}{_kept_note(summary)}", summary, exc.exit_code) from None
+            summary.files.append(result)
     finally:
         loader.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _kept_note(summary: LoadSummary) -> str:
+    """What stays loaded when a file fails: the files before it (empty when none)."""
+    kept = [f for f in summary.files if f.status == "loaded"]
+    if not kept:
+        return ""
+    names = ", ".join(f.file_name for f in kept[:5]) + (", ..." if len(kept) > 5 else "")
+    return (
+        f"; the {len(kept)} file(s) loaded before it were kept ({names}: "
+        f"{summary.rows_loaded:,} rows)"
+    )
 
 
 # --- command --------------------------------------------------------------------------------
@@ -1474,14 +1521,21 @@ def run(args: argparse.Namespace) -> int:
         uploaded_at = parse_timestamp(args.uploaded_at)
         check_not_future(uploaded_at, args.uploaded_at)
     settings = Settings.from_env()
-    summary = load_files(
-        settings,
-        args.paths,
-        reload=args.reload,
-        uploaded_at=uploaded_at,
-        progress=not args.no_progress,
-        file_format=args.file_format,
-    )
+    try:
+        summary = load_files(
+            settings,
+            args.paths,
+            reload=args.reload,
+            uploaded_at=uploaded_at,
+            progress=not args.no_progress,
+            file_format=args.file_format,
+        )
+    except LoadFailed as exc:
+        # The files before the failed one are committed: say so before the error line.
+        if exc.summary.files:
+            for line in exc.summary.lines():
+                print(line)
+        raise
     for line in summary.lines():
         print(line)
     return 0

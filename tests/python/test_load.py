@@ -12,7 +12,7 @@ from conftest import REAL_EVENTS, kpis
 
 from telemetry_kpis.atomic import ATOMIC_COLUMNS, RAW_COLUMNS
 from telemetry_kpis.errors import UserError
-from telemetry_kpis.load import ensure_raw_tables, load_files
+from telemetry_kpis.load import LoadFailed, ensure_raw_tables, load_files
 from telemetry_kpis.settings import Settings
 
 REAL_ROWS = 731
@@ -455,16 +455,64 @@ def test_written_batches_are_freed_during_the_load(warehouse_env, monkeypatch):
     assert counts["most_alive"] <= 4, counts
 
 
-def test_a_truncated_gzip_file_is_rolled_back(duckdb_env, tmp_path):
-    truncated = tmp_path / "cut.jsonl.gz"
+def write_truncated_gzip(path: Path) -> Path:
     data = gzip.compress(REAL_EVENTS.read_bytes())
-    truncated.write_bytes(data[: len(data) // 2])
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def test_a_truncated_gzip_file_is_rolled_back(duckdb_env, tmp_path):
+    truncated = write_truncated_gzip(tmp_path / "cut.jsonl.gz")
     result = load(duckdb_env, str(truncated))
-    assert result.returncode == 2
+    assert result.returncode == 1
     assert "cannot read" in result.stderr and str(truncated) in result.stderr
+    assert "nothing of cut.jsonl.gz was kept" in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stdout == ""  # no file was loaded before it
     assert scalar(duckdb_env, "select count(*) from raw.snowplow_events") == 0
     assert scalar(duckdb_env, "select count(*) from raw.load_log") == 0
+
+
+def test_a_truncated_gzip_after_loaded_files_reports_what_was_kept(duckdb_env, tmp_path):
+    """The files before the bad one are committed: the command says so, then fails (exit 1)."""
+    first = tmp_path / "a.jsonl"
+    first.write_bytes(REAL_EVENTS.read_bytes())
+    truncated = write_truncated_gzip(tmp_path / "b_cut.jsonl.gz")
+    never = tmp_path / "c.jsonl"
+    never.write_bytes(REAL_EVENTS.read_bytes()[:2000].rsplit(b"\n", 1)[0] + b"\n")
+    result = load(duckdb_env, str(first), str(truncated), str(never))
+    assert result.returncode == 1, result.stderr
+    out = result.stdout.splitlines()
+    assert len(out) == 2, result.stdout
+    assert out[0].startswith(f"a.jsonl: loaded {REAL_ROWS} rows, rejected 0")
+    assert out[1].startswith(f"kept: {REAL_ROWS} rows loaded, 0 rejected, 1 file(s) loaded")
+    assert "before b_cut.jsonl.gz failed" in out[1]
+    err = result.stderr.strip().splitlines()
+    assert len(err) == 1, result.stderr
+    assert err[0].startswith(f"kpis load: error: cannot read {truncated}: ")
+    assert "nothing of b_cut.jsonl.gz was kept" in err[0]
+    assert f"the 1 file(s) loaded before it were kept (a.jsonl: {REAL_ROWS} rows)" in err[0]
+    assert query(duckdb_env, "select file_name, rows_loaded from raw.load_log") == [
+        ("a.jsonl", REAL_ROWS)
+    ]
+    assert query(
+        duckdb_env, "select _source_file, count(*) from raw.snowplow_events group by 1"
+    ) == [("a.jsonl", REAL_ROWS)]
+
+    # The Python API keeps the same information: in the message and on the exception.
+    again = tmp_path / "d.jsonl"
+    again.write_bytes(first.read_bytes())
+    with pytest.raises(LoadFailed, match=r"loaded before it were kept \(d\.jsonl") as caught:
+        load_files(
+            Settings.from_env(duckdb_env), [again, truncated, never], reload=True, progress=False
+        )
+    assert caught.value.exit_code == 1
+    partial = caught.value.summary
+    assert partial.failed == truncated
+    assert [(f.file_name, f.status, f.rows_loaded) for f in partial.files] == [
+        ("d.jsonl", "loaded", REAL_ROWS)
+    ]
+    assert scalar(duckdb_env, "select count(*) from raw.load_log") == 2
 
 
 # --- loads: ids, moments, uploaded_at ---------------------------------------------------------
