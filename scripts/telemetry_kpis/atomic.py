@@ -38,10 +38,21 @@ assert len(ATOMIC_COLUMNS) == 131, len(ATOMIC_COLUMNS)
 EXTRA_ATOMIC_COLUMNS: tuple[str, ...] = ("load_tstamp",)
 
 #: Columns of raw.snowplow_events: every atomic column as text, then load bookkeeping.
-#: ``uploaded_at`` is the load time (a timestamp); ``_source_file``/``_source_line`` say where
-#: the row came from, so any row can be traced back to its file.
+#: ``uploaded_at`` is when the row reached the warehouse (a timestamp: the file's own value, or
+#: the load's); ``_source_file``/``_source_line`` say where the row came from, so any row can be
+#: traced back to its file. ``_load_id`` (bigint) is the load that wrote the row, from a
+#: monotonic sequence (one load per file of a ``kpis load`` run; loads commit in id order) and
+#: ``_loaded_at`` (timestamp, UTC) the moment that load started. A raw row is identified by
+#: (``_load_id``, ``_source_line``). The two load columns come last so that tables of the
+#: previous layout can be upgraded in place (``alter table ... add column``).
 RAW_TEXT_COLUMNS: tuple[str, ...] = ATOMIC_COLUMNS + EXTRA_ATOMIC_COLUMNS
-RAW_COLUMNS: tuple[str, ...] = RAW_TEXT_COLUMNS + ("uploaded_at", "_source_file", "_source_line")
+RAW_COLUMNS: tuple[str, ...] = RAW_TEXT_COLUMNS + (
+    "uploaded_at",
+    "_source_file",
+    "_source_line",
+    "_load_id",
+    "_loaded_at",
+)
 
 RAW_SCHEMA = "raw"
 RAW_EVENTS_TABLE = "snowplow_events"

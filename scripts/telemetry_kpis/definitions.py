@@ -555,6 +555,11 @@ def load_definitions(folder: Path | str) -> Definitions:
                 )
             health_keys.add(hm.key)
 
+    if not kr_keys and not health_keys:
+        # An empty or comment-only file (YAML null) parses as a file defining nothing; a
+        # check of nothing would pass silently, so say what is missing instead.
+        raise DefinitionError(f"no key results or health metrics defined in {_display(folder)}")
+
     return Definitions(
         okrs=tuple(o for _, c in parsed for o in c.okrs),
         key_results=tuple(k for _, c in parsed for k in c.key_results),

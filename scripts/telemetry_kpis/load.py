@@ -5,6 +5,36 @@ Snowplow enriched TSV (the 131 fields in their standard order, no header), optio
 Every file is loaded in one transaction together with its rejected lines and its row in
 ``raw.load_log``; a file whose SHA-256 is already in the log is skipped unless ``reload``.
 
+Each loaded file is one *load*: it gets its own ``load_id`` from a monotonic sequence and its
+own moment ``loaded_at`` (UTC, the loader's clock, taken when the load starts), so a run of N
+files makes N loads. Loads commit in load_id order (on PostgreSQL each load holds a global
+transaction-level advisory lock from before its id is drawn until its commit), so a reader
+that has processed every load up to id K and later reads ``_load_id > K`` never misses one.
+Ids are never reused after a committed load (a rolled-back load's id may be). Reloading a
+file, loading two files of the same name or replaying a batch gives new load ids: a raw row is
+identified by (``_load_id``, ``_source_line``), unique across raw.snowplow_events.
+
+The raw tables (columns in order):
+
+- ``raw.snowplow_events``: the 131 atomic columns and ``load_tstamp`` (text), ``uploaded_at``
+  (timestamp), ``_source_file`` (text), ``_source_line`` (bigint, 1-based), ``_load_id``
+  (bigint), ``_loaded_at`` (timestamp).
+- ``raw.snowplow_events_rejected``: ``source_file``, ``line_number``, ``reason``,
+  ``raw_line``, ``rejected_at`` (= the load's ``loaded_at``), ``load_id``.
+- ``raw.load_log`` (one row per load): ``file_name``, ``file_path``, ``checksum_sha256``,
+  ``rows_loaded``, ``rows_rejected``, ``loaded_at`` (when the load finished),
+  ``uploaded_at`` (the file's default: ``--uploaded-at`` or the load's moment), ``load_id``.
+
+Load ids: PostgreSQL draws them from the sequence ``raw.load_id_seq`` under the lock (never
+below max(load_id) of raw.load_log + 1); DuckDB (one process holds the file) takes
+max(load_id, _load_id) + 1 of raw.load_log and raw.snowplow_events in the writing connection.
+
+Tables created by the previous version (without ``_load_id``/``_loaded_at``/``load_id``) are
+upgraded in place before anything is loaded: the columns are appended, old raw rows get
+``_load_id`` = the dense rank of their (``uploaded_at``, ``_source_file``) (the load part of
+the old identity) and ``_loaded_at`` = ``uploaded_at``, old load_log rows get ids 1..n by
+``loaded_at``, old rejects keep a null load_id; new loads draw ids above all of them.
+
 How the work is split, for speed: Python only reads the file in large blocks, splits it into
 lines and numbers them; DuckDB (the target itself, or an in-memory DuckDB when loading into
 PostgreSQL) validates and parses each batch of lines with its vectorised JSON/string functions.
@@ -59,21 +89,41 @@ formats (by extension, or forced with --format; gzip is detected from the file's
                               the standard order, no header; an empty field is null; a
                               trailing carriage return is ignored.
 
-uploaded_at (when the row reached the warehouse; the incremental cursor of the dbt models):
-  the row's own `uploaded_at` (JSON lines) when present, else --uploaded-at, else the time
-  this load started (UTC). Timestamps with an offset are converted to UTC; without one they
-  are read as UTC.
+loads: each file loaded is one load, with its own load id from a monotonic sequence and its
+own moment _loaded_at (UTC, when its load started); a run of N files makes N loads. Loads
+commit in load id order (concurrent loads into PostgreSQL wait for each other), and a raw row
+is identified by (_load_id, _source_line): reloading a file or loading two files of the same
+name gives new ids, never the identity of earlier rows.
+
+uploaded_at (when the row reached the warehouse): the row's own `uploaded_at` (JSON lines)
+  when present, else --uploaded-at, else the load's _loaded_at. Timestamps with an offset are
+  converted to UTC; without one they are read as UTC. A row's uploaded_at later than its
+  load's _loaded_at is rejected (invalid_uploaded_at); --uploaded-at must not be in the future.
 
 bad lines never stop a load: a line that is not valid UTF-8, not valid JSON, not a JSON
-object, has the wrong number of TSV fields, holds a NUL character, has an unreadable
-uploaded_at or is longer than 64 MiB goes to raw.snowplow_events_rejected (file, 1-based
-line number, reason, the line) and is counted in the summary. Blank lines are ignored.
+object, has the wrong number of TSV fields, holds a NUL character, has an unreadable or
+future uploaded_at or is longer than 64 MiB goes to raw.snowplow_events_rejected and is
+counted in the summary. Blank lines are ignored.
 
-each file is loaded atomically: its rows, its rejects and its row in raw.load_log (name,
-path, SHA-256 of the file's bytes, counts) are committed together, so an interrupted load
-never leaves half a file. A file whose SHA-256 is already in raw.load_log is skipped
-("already loaded"), whatever its name; --reload loads it again (its rows are then present
-twice; staging deduplicates events by event_id).
+each file is loaded atomically: its rows, its rejects and its row in raw.load_log are
+committed together, so an interrupted load never leaves half a file. A file whose SHA-256 is
+already in raw.load_log is skipped ("already loaded"), whatever its name; --reload loads it
+again (its rows are then present twice, under a new load id; staging deduplicates events by
+event_id). If a file fails (a database error, a truncated .gz), it is rolled back, the files
+before it stay loaded (their summary lines are printed) and the command stops.
+
+raw tables (columns in order; created if missing):
+  raw.snowplow_events           the 131 atomic columns and load_tstamp (text), uploaded_at,
+                                _source_file, _source_line (1-based), _load_id, _loaded_at
+  raw.snowplow_events_rejected  source_file, line_number, reason, raw_line, rejected_at
+                                (= the load's _loaded_at), load_id
+  raw.load_log                  one row per load: file_name, file_path, checksum_sha256
+                                (SHA-256 of the file's bytes), rows_loaded, rows_rejected,
+                                loaded_at (when the load finished), uploaded_at (the
+                                file's default), load_id
+  tables of the previous layout (no _load_id/_loaded_at/load_id) are upgraded in place
+  first: old raw rows get one load id per (uploaded_at, _source_file) and _loaded_at =
+  uploaded_at; old load_log rows get ids 1..n by loaded_at.
 
 warehouse (environment variables):
   DBT_TARGET          duckdb (default) or postgres
@@ -81,7 +131,8 @@ warehouse (environment variables):
   KPIS_PG_HOST, KPIS_PG_PORT, KPIS_PG_USER, KPIS_PG_PASSWORD, KPIS_PG_DATABASE
 
 exit status: 0 when every file was loaded or skipped (rejected lines are reported, not an
-error); 2 for a missing file, a bad option or an unreachable warehouse.
+error); 1 when a file failed and was rolled back; 2 for a missing file, a bad option or an
+unreachable warehouse.
 
 examples:
   kpis load data/events.jsonl.gz
@@ -117,16 +168,59 @@ EVENTS = f"{RAW_SCHEMA}.{RAW_EVENTS_TABLE}"
 REJECTED = f"{RAW_SCHEMA}.{RAW_REJECTED_TABLE}"
 LOAD_LOG = f"{RAW_SCHEMA}.{RAW_LOAD_LOG_TABLE}"
 
-REJECTED_COLUMNS = ("source_file", "line_number", "reason", "raw_line", "rejected_at")
-LOAD_LOG_COLUMNS = (
-    "file_name",
-    "file_path",
-    "checksum_sha256",
-    "rows_loaded",
-    "rows_rejected",
-    "loaded_at",
-    "uploaded_at",
-)
+#: The PostgreSQL sequence load ids are drawn from (DuckDB takes max + 1, see _DuckDBLoader).
+LOAD_ID_SEQUENCE = f"{RAW_SCHEMA}.load_id_seq"
+#: Held (transaction-level) by every PostgreSQL load from before its id is drawn until its
+#: commit: loads serialise, so they commit in load id order.
+LOAD_LOCK_SQL = "select pg_advisory_xact_lock(hashtext('telemetry_kpis.load'))"
+
+#: name -> SQL type of each table's columns, in order. The last columns of each table were
+#: added by the load-id layout; a table of the previous layout lacks exactly those (see
+#: ``UPGRADE_COLUMNS``) and is upgraded in place.
+EVENT_COLUMN_TYPES: dict[str, str] = {
+    **{c: "text" for c in RAW_TEXT_COLUMNS},
+    "uploaded_at": "timestamp",
+    "_source_file": "text",
+    "_source_line": "bigint",
+    "_load_id": "bigint",
+    "_loaded_at": "timestamp",
+}
+REJECTED_COLUMN_TYPES: dict[str, str] = {
+    "source_file": "text",
+    "line_number": "bigint",
+    "reason": "text",
+    "raw_line": "text",
+    "rejected_at": "timestamp",
+    "load_id": "bigint",
+}
+LOAD_LOG_COLUMN_TYPES: dict[str, str] = {
+    "file_name": "text",
+    "file_path": "text",
+    "checksum_sha256": "text",
+    "rows_loaded": "bigint",
+    "rows_rejected": "bigint",
+    "loaded_at": "timestamp",
+    "uploaded_at": "timestamp",
+    "load_id": "bigint",
+}
+assert tuple(EVENT_COLUMN_TYPES) == RAW_COLUMNS
+
+REJECTED_COLUMNS = tuple(REJECTED_COLUMN_TYPES)
+LOAD_LOG_COLUMNS = tuple(LOAD_LOG_COLUMN_TYPES)
+
+#: table -> its columns and their types.
+TABLE_COLUMNS: dict[str, dict[str, str]] = {
+    RAW_EVENTS_TABLE: EVENT_COLUMN_TYPES,
+    RAW_REJECTED_TABLE: REJECTED_COLUMN_TYPES,
+    RAW_LOAD_LOG_TABLE: LOAD_LOG_COLUMN_TYPES,
+}
+EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {t: tuple(c) for t, c in TABLE_COLUMNS.items()}
+#: The columns a table of the previous layout may lack: they are appended by the upgrade.
+UPGRADE_COLUMNS: dict[str, tuple[str, ...]] = {
+    RAW_EVENTS_TABLE: ("_load_id", "_loaded_at"),
+    RAW_REJECTED_TABLE: ("load_id",),
+    RAW_LOAD_LOG_TABLE: ("load_id",),
+}
 
 
 def _quote(name: str) -> str:
@@ -134,34 +228,18 @@ def _quote(name: str) -> str:
 
 
 def _ddl() -> list[str]:
-    event_columns = [f"{_quote(c)} text" for c in RAW_TEXT_COLUMNS] + [
-        "uploaded_at timestamp",
-        "_source_file text",
-        "_source_line bigint",
-    ]
-    return [
-        f"create schema if not exists {RAW_SCHEMA}",
-        f"create table if not exists {EVENTS} (\n  " + ",\n  ".join(event_columns) + "\n)",
-        f"create table if not exists {REJECTED} (\n"
-        "  source_file text,\n  line_number bigint,\n  reason text,\n  raw_line text,\n"
-        "  rejected_at timestamp\n)",
-        f"create table if not exists {LOAD_LOG} (\n"
-        "  file_name text,\n  file_path text,\n  checksum_sha256 text,\n"
-        "  rows_loaded bigint,\n  rows_rejected bigint,\n  loaded_at timestamp,\n"
-        "  uploaded_at timestamp\n)",
-    ]
+    statements = [f"create schema if not exists {RAW_SCHEMA}"]
+    for table, columns in TABLE_COLUMNS.items():
+        body = ",\n  ".join(f"{_quote(c)} {t}" for c, t in columns.items())
+        statements.append(f"create table if not exists {RAW_SCHEMA}.{table} (\n  {body}\n)")
+    return statements
 
-
-EXPECTED_COLUMNS: dict[str, tuple[str, ...]] = {
-    RAW_EVENTS_TABLE: RAW_COLUMNS,
-    RAW_REJECTED_TABLE: REJECTED_COLUMNS,
-    RAW_LOAD_LOG_TABLE: LOAD_LOG_COLUMNS,
-}
 
 # --- parsing SQL (DuckDB) -----------------------------------------------------------------
 # A batch arrives as the DataFrame ``load_batch_frame(line_no, line, pre_reason)``;
 # ``pre_reason`` is set by Python for lines it already rejected (bad UTF-8, too long).
-# ``load_params(source_file, default_uploaded_at, rejected_at)`` holds one row per file.
+# ``load_params(source_file, default_uploaded_at, loaded_at, load_id)`` holds one row per file
+# (``loaded_at`` is the load's moment: _loaded_at of its rows, rejected_at of its rejects).
 # The EVENTS query of a format inserts the good lines; when it inserted fewer rows than the
 # batch has lines, the REJECTS query inserts the others. Both classify every line with the
 # same expressions, so a line is either loaded or rejected, never both and never neither.
@@ -218,6 +296,10 @@ classified as (
             when payload.uploaded_at is not null
                 and try_cast(payload.uploaded_at as timestamptz) is null
                 then 'invalid_uploaded_at'
+            -- later than the moment of the load: cannot be when the row reached the warehouse
+            when cast(try_cast(payload.uploaded_at as timestamptz) as timestamp)
+                > (select loaded_at from load_params)
+                then 'invalid_uploaded_at'
         end as reason
     from parsed
 )"""
@@ -230,7 +312,9 @@ select
         cast(cast(c.payload.uploaded_at as timestamptz) as timestamp), p.default_uploaded_at
     ),
     p.source_file,
-    c.line_no
+    c.line_no,
+    p.load_id,
+    p.loaded_at
 from classified as c cross join load_params as p
 where c.reason is null
 """
@@ -270,13 +354,16 @@ select
     {", ".join("null" for _ in RAW_TEXT_COLUMNS[TSV_FIELD_COUNT:])},
     p.default_uploaded_at,
     p.source_file,
-    c.line_no
+    c.line_no,
+    p.load_id,
+    p.loaded_at
 from classified as c cross join load_params as p
 where c.reason is null
 """
 
 _REJECTS_SELECT = """
-select p.source_file, c.line_no, c.reason, replace(c.line, chr(0), chr(65533)), p.rejected_at
+select
+    p.source_file, c.line_no, c.reason, replace(c.line, chr(0), chr(65533)), p.loaded_at, p.load_id
 from classified as c cross join load_params as p
 where c.reason is not null
 """
@@ -298,6 +385,9 @@ class FileResult:
     format: str
     checksum_sha256: str
     status: str = "loaded"  # "loaded" or "skipped" (already loaded)
+    #: the load this file made (None when skipped) and its moment (_loaded_at, naive UTC)
+    load_id: int | None = None
+    loaded_at: datetime | None = None
     rows_loaded: int = 0
     rows_rejected: int = 0
     #: reason -> count of rejected lines
@@ -333,7 +423,8 @@ class FileResult:
             more = self.rows_rejected - len(self.reject_samples)
             text += f" ({shown}{f', and {more:,} more' if more > 0 else ''})"
         text += (
-            f" [{self.format}, {self.bytes_read / 1e6:,.1f} MB in {self.seconds:.1f} s, "
+            f" [{self.format}, load {self.load_id}, "
+            f"{self.bytes_read / 1e6:,.1f} MB in {self.seconds:.1f} s, "
             f"{self.rows_per_second:,.0f} rows/s]"
         )
         return text
@@ -341,12 +432,17 @@ class FileResult:
 
 @dataclass
 class LoadSummary:
-    """The result of :func:`load_files`: one :class:`FileResult` per path, in order."""
+    """The result of :func:`load_files`: one :class:`FileResult` per path, in order.
+
+    ``uploaded_at`` is the ``--uploaded-at`` given (None: each load's own moment). When a
+    file failed, ``failed`` names it and ``files`` holds the files before it (kept).
+    """
 
     target: str
-    uploaded_at: datetime
+    uploaded_at: datetime | None
     files: list[FileResult] = field(default_factory=list)
     seconds: float = 0.0
+    failed: Path | None = None
 
     @property
     def rows_loaded(self) -> int:
@@ -370,12 +466,32 @@ class LoadSummary:
 
     def lines(self) -> list[str]:
         out = [f.describe() for f in self.files]
+        if self.failed is not None:
+            out.append(
+                f"kept: {self.rows_loaded:,} rows loaded, {self.rows_rejected:,} rejected, "
+                f"{self.files_loaded} file(s) loaded, {self.files_skipped} skipped before "
+                f"{self.failed.name} failed (these loads stay committed), in {self.seconds:.1f} s "
+                f"into {self.target}"
+            )
+            return out
         out.append(
             f"total: {self.rows_loaded:,} rows loaded, {self.rows_rejected:,} rejected, "
             f"{self.files_loaded} file(s) loaded, {self.files_skipped} skipped, "
             f"in {self.seconds:.1f} s ({self.rows_per_second:,.0f} rows/s) into {self.target}"
         )
         return out
+
+
+class LoadFailed(UserError):
+    """A file failed and was rolled back; the files before it stay loaded.
+
+    ``summary`` is the partial :class:`LoadSummary` (``failed`` set, ``files`` = the files
+    handled before the failure); the message names the failed file and the kept ones.
+    """
+
+    def __init__(self, message: str, summary: LoadSummary, exit_code: int = 1) -> None:
+        super().__init__(message, exit_code=exit_code)
+        self.summary = summary
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -392,6 +508,17 @@ def parse_timestamp(text: str) -> datetime:
             "(e.g. 2026-10-01 or 2026-10-01T12:00:00Z)"
         ) from None
     return _naive_utc(parsed)
+
+
+def check_not_future(value: datetime, shown: str, now: datetime | None = None) -> None:
+    """A UserError when ``value`` (naive UTC) is later than now: no row reaches the warehouse
+    in the future. ``shown`` is the value as the user gave it."""
+    now = now or _utc_now()
+    if value > now:
+        raise UserError(
+            f"--uploaded-at {shown!r} is later than now ({now:%Y-%m-%d %H:%M:%S} UTC): "
+            "uploaded_at must not be in the future"
+        )
 
 
 def _naive_utc(value: datetime) -> datetime:
@@ -550,7 +677,9 @@ def _blocks(path: Path, on_bytes: Any = None) -> Iterator[tuple[str, bytes]]:
             if cut < 0:
                 rest += block
             else:
-                yield "lines", rest + block[:cut]
+                # The first line began in an earlier block (``rest``) and may end in this one
+                # beyond the limit; a large READ_BLOCK may also hold whole over-long lines.
+                yield from _long_lines_apart(rest + block[:cut])
                 rest = block[cut + 1 :]
             if len(rest) > MAX_LINE_BYTES:
                 skipping, rest = rest[:REJECT_KEEP_CHARS], b""
@@ -558,6 +687,30 @@ def _blocks(path: Path, on_bytes: Any = None) -> Iterator[tuple[str, bytes]]:
             yield "long", skipping
         elif rest:
             yield "lines", rest
+
+
+def _long_lines_apart(data: bytes) -> Iterator[tuple[str, bytes]]:
+    """``data`` (whole lines joined by ``\n``) as ("lines", ...) and ("long", start) parts.
+
+    Every line of ``data`` is in exactly one part, in order, so line numbers stay right.
+    """
+    if len(data) <= MAX_LINE_BYTES:  # the common case: no line can be too long
+        yield "lines", data
+        return
+    segment = 0  # start of the lines not yet yielded
+    start = 0
+    while start <= len(data):
+        end = data.find(b"\n", start)
+        if end < 0:
+            end = len(data)
+        if end - start > MAX_LINE_BYTES:
+            if start > segment:
+                yield "lines", data[segment : start - 1]
+            yield "long", data[start : start + REJECT_KEEP_CHARS]
+            segment = end + 1
+        start = end + 1
+    if segment <= len(data):
+        yield "lines", data[segment:]
 
 
 def _split_lines(data: bytes) -> tuple[list[str], list[str | None] | None]:
@@ -728,58 +881,168 @@ def _pg_connect(settings: Settings) -> psycopg.Connection:
         ) from None
 
 
-def _check_layout(found: dict[str, list[str]]) -> None:
+def _plan_upgrade(found: dict[str, list[str]]) -> dict[str, list[str]]:
+    """table -> the columns of the load-id layout it lacks (to append); {} when up to date.
+
+    A table lacking any other column was not made by ``kpis load``: a one-line UserError.
+    """
+    upgrade: dict[str, list[str]] = {}
     for table, expected in EXPECTED_COLUMNS.items():
         columns = found.get(table, [])
         missing = [c for c in expected if c not in columns]
-        if missing:
+        if any(c not in UPGRADE_COLUMNS[table] for c in missing):
             raise UserError(
                 f"{RAW_SCHEMA}.{table} exists but lacks column(s) {', '.join(missing[:5])}"
                 f"{' ...' if len(missing) > 5 else ''}: it was not created by kpis load; "
                 "rename or drop it"
             )
+        if missing:
+            upgrade[table] = missing
+    return upgrade
 
 
 _LAYOUT_SQL = (
     "select table_name, column_name from information_schema.columns "
     "where table_schema = ? and table_name in (?, ?, ?) order by table_name, ordinal_position"
 )
+_LAYOUT_PARAMS = [RAW_SCHEMA, RAW_EVENTS_TABLE, RAW_REJECTED_TABLE, RAW_LOAD_LOG_TABLE]
+
+#: The old identity's load part, NULL-safe for an equality (hash) join on both engines
+#: (``is not distinct from`` cannot be hashed by PostgreSQL; rows of kpis load have no NULLs).
+_OLD_LOAD_KEY = (
+    "coalesce(_source_file, '') as file_key, "
+    "coalesce(uploaded_at, cast('-infinity' as timestamp)) as uploaded_key"
+)
 
 
-def _ensure_duckdb(connection: duckdb.DuckDBPyConnection) -> None:
+def _upgrade_statements(upgrade: dict[str, list[str]], row_key: str) -> list[tuple[str, str]]:
+    """(what, SQL) to bring tables of the previous layout to this one, in order.
+
+    ``row_key`` is the engine's physical row id (``rowid`` on DuckDB, ``ctid`` on PostgreSQL),
+    to number the rows of raw.load_log, which have no key of their own. ``what`` names the
+    statements whose row count is the number of back-filled rows (``events``/``load_log``).
+    """
+    statements = [
+        ("", f"alter table {RAW_SCHEMA}.{table} add column {_quote(c)} {TABLE_COLUMNS[table][c]}")
+        for table, columns in upgrade.items()
+        for c in columns
+    ]
+    added = upgrade.get(RAW_EVENTS_TABLE, [])
+    if "_load_id" in added:
+        # One load id per distinct (_source_file, uploaded_at): every old (file, line,
+        # uploaded_at) identity stays unique as (_load_id, _source_line).
+        loaded_at = ", _loaded_at = e.uploaded_at" if "_loaded_at" in added else ""
+        statements.append(
+            (
+                "events",
+                f"update {EVENTS} as e set _load_id = r.load_id{loaded_at} from (\n"
+                "    select file_key, uploaded_key,\n"
+                "        dense_rank() over (order by uploaded_key, file_key) as load_id\n"
+                f"    from (select distinct {_OLD_LOAD_KEY} from {EVENTS}) as d\n"
+                ") as r\n"
+                "where coalesce(e._source_file, '') = r.file_key\n"
+                "    and coalesce(e.uploaded_at, cast('-infinity' as timestamp)) = r.uploaded_key",
+            )
+        )
+    elif "_loaded_at" in added:
+        statements.append(("events", f"update {EVENTS} set _loaded_at = uploaded_at"))
+    if "load_id" in upgrade.get(RAW_LOAD_LOG_TABLE, []):
+        statements.append(
+            (
+                "load_log",
+                f"update {LOAD_LOG} as l set load_id = r.load_id from (\n"
+                f"    select {row_key} as row_key, row_number() over (\n"
+                "        order by loaded_at, file_name, checksum_sha256) as load_id\n"
+                f"    from {LOAD_LOG}\n"
+                f") as r where l.{row_key} = r.row_key",
+            )
+        )
+    # Old rejects keep a null load_id: nothing to back-fill.
+    return statements
+
+
+def _upgrade_message(target: str, upgrade: dict[str, list[str]], counts: dict[str, int]) -> str:
+    added = "; ".join(f"{RAW_SCHEMA}.{t}: {', '.join(c)}" for t, c in upgrade.items())
+    return (
+        f"kpis load: upgraded the raw tables on {target} to the load-id layout "
+        f"(added {added}; back-filled {counts.get('events', 0):,} raw rows and "
+        f"{counts.get('load_log', 0):,} load_log rows)"
+    )
+
+
+_MAX_LOAD_ID_SQL = (
+    f"select greatest(coalesce((select max(_load_id) from {EVENTS}), 0), "
+    f"coalesce((select max(load_id) from {LOAD_LOG}), 0))"
+)
+
+
+def _ensure_duckdb(connection: duckdb.DuckDBPyConnection, target: str) -> None:
     for statement in _ddl():
         connection.execute(statement)
     found: dict[str, list[str]] = {}
-    rows = connection.execute(
-        _LAYOUT_SQL, [RAW_SCHEMA, RAW_EVENTS_TABLE, RAW_REJECTED_TABLE, RAW_LOAD_LOG_TABLE]
-    ).fetchall()
-    for table, column in rows:
+    for table, column in connection.execute(_LAYOUT_SQL, _LAYOUT_PARAMS).fetchall():
         found.setdefault(table, []).append(column)
-    _check_layout(found)
+    upgrade = _plan_upgrade(found)
+    if not upgrade:
+        return
+    counts: dict[str, int] = {}
+    connection.begin()
+    try:
+        for what, statement in _upgrade_statements(upgrade, "rowid"):
+            result = connection.execute(statement)
+            if what:
+                row = result.fetchone()
+                counts[what] = int(row[0]) if row else 0
+        connection.commit()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            connection.rollback()
+        raise
+    print(_upgrade_message(target, upgrade, counts), file=sys.stderr)
 
 
-def _ensure_pg(connection: psycopg.Connection) -> None:
+def _ensure_pg(connection: psycopg.Connection, target: str) -> None:
+    counts: dict[str, int] = {}
     with connection.transaction():
         # Serialise concurrent first loads (CREATE ... IF NOT EXISTS can race).
         connection.execute("select pg_advisory_xact_lock(hashtext('telemetry_kpis.load.ddl'))")
+        had_sequence = connection.execute(
+            "select to_regclass(%s) is not null", [LOAD_ID_SEQUENCE]
+        ).fetchone()[0]
         for statement in _ddl():
             connection.execute(statement)
+        connection.execute(f"create sequence if not exists {LOAD_ID_SEQUENCE}")
         found: dict[str, list[str]] = {}
-        rows = connection.execute(
-            _LAYOUT_SQL.replace("?", "%s"),
-            [RAW_SCHEMA, RAW_EVENTS_TABLE, RAW_REJECTED_TABLE, RAW_LOAD_LOG_TABLE],
-        ).fetchall()
+        rows = connection.execute(_LAYOUT_SQL.replace("?", "%s"), _LAYOUT_PARAMS).fetchall()
         for table, column in rows:
             found.setdefault(table, []).append(column)
-    _check_layout(found)
+        upgrade = _plan_upgrade(found)
+        if upgrade:
+            connection.execute(LOAD_LOCK_SQL)  # no load of this version runs meanwhile
+            for what, statement in _upgrade_statements(upgrade, "ctid"):
+                cursor = connection.execute(statement)
+                if what:
+                    counts[what] = cursor.rowcount
+        if upgrade or not had_sequence:
+            # A new sequence (or new ids from the upgrade): start above every id in the tables.
+            connection.execute(
+                f"select setval(%s, m) from ({_MAX_LOAD_ID_SQL} as m) as x where m > 0",
+                [LOAD_ID_SEQUENCE],
+            )
+    if upgrade:
+        print(_upgrade_message(target, upgrade, counts), file=sys.stderr)
 
 
 def ensure_raw_tables(settings: Settings) -> None:
-    """Create schema ``raw`` and its three tables if missing (and the DuckDB file/folder)."""
+    """Create schema ``raw`` and its three tables if missing (and the DuckDB file/folder).
+
+    Tables of the previous layout are upgraded in place (see the module docstring), with one
+    line on stderr saying so.
+    """
     if settings.target == "duckdb":
         connection = _duckdb_connect(settings, path=settings.duckdb_path)
         try:
-            _ensure_duckdb(connection)
+            _ensure_duckdb(connection, settings.describe())
         finally:
             connection.close()
     else:
@@ -787,7 +1050,7 @@ def ensure_raw_tables(settings: Settings) -> None:
 
         with _pg_connect(settings) as connection:
             try:
-                _ensure_pg(connection)
+                _ensure_pg(connection, settings.describe())
             except psycopg.Error as exc:
                 raise UserError(
                     f"cannot create the raw tables on {settings.describe()}: {_first_line(exc)}"
@@ -806,11 +1069,14 @@ class _Loader:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    def set_params(self, source_file: str, default_uploaded_at: datetime, now: datetime) -> None:
+    def set_params(
+        self, source_file: str, default_uploaded_at: datetime, loaded_at: datetime, load_id: int
+    ) -> None:
         self.duck.execute(
             "create or replace temp table load_params as select ?::varchar as source_file, "
-            "?::timestamp as default_uploaded_at, ?::timestamp as rejected_at",
-            [source_file, default_uploaded_at, now],
+            "?::timestamp as default_uploaded_at, ?::timestamp as loaded_at, "
+            "?::bigint as load_id",
+            [source_file, default_uploaded_at, loaded_at, load_id],
         )
 
     def stage(self, frame: Any) -> None:
@@ -846,7 +1112,11 @@ class _DuckDBLoader(_Loader):
     def __init__(self, settings: Settings) -> None:
         super().__init__(settings)
         self.connection = _duckdb_connect(settings, path=settings.duckdb_path)
-        _ensure_duckdb(self.connection)
+        try:
+            _ensure_duckdb(self.connection, settings.describe())
+        except BaseException:
+            self.connection.close()
+            raise
         self.duck = self.connection
         self._log_values: list[Any] | None = None
 
@@ -876,7 +1146,8 @@ class _DuckDBLoader(_Loader):
             f"insert into {REJECTED} ({rejected}) select {rejected} from {STAGING_REJECTED}"
         )
         self.connection.execute(
-            f"insert into {LOAD_LOG} ({', '.join(LOAD_LOG_COLUMNS)}) values (?, ?, ?, ?, ?, ?, ?)",
+            f"insert into {LOAD_LOG} ({', '.join(LOAD_LOG_COLUMNS)}) "
+            f"values ({', '.join('?' for _ in LOAD_LOG_COLUMNS)})",
             self._log_values,
         )
         self.connection.commit()
@@ -900,6 +1171,12 @@ class _DuckDBLoader(_Loader):
             [checksum],
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+    def next_load_id(self) -> int:
+        """Above every load id in the file. This process holds the DuckDB file (no other
+        writer), and the id is only committed with the file's rows by commit()."""
+        row = self.connection.execute(_MAX_LOAD_ID_SQL).fetchone()
+        return int(row[0]) + 1
 
     def insert_events(self, select_sql: str) -> int:
         # Each batch is its own transaction (autocommit), so DuckDB may spill it to disk.
@@ -927,7 +1204,7 @@ class _PostgresLoader(_Loader):
         super().__init__(settings)
         self.pg = _pg_connect(settings)
         try:
-            _ensure_pg(self.pg)
+            _ensure_pg(self.pg, settings.describe())
         except Exception:
             self.pg.close()
             raise
@@ -941,7 +1218,11 @@ class _PostgresLoader(_Loader):
         self._tmp.cleanup()
 
     def begin(self) -> None:
-        pass  # psycopg opens a transaction with the first statement (autocommit is off)
+        # psycopg opens the file's transaction with this first statement (autocommit is off).
+        # The lock is held until commit or rollback: loads serialise, so a load commits after
+        # every load with a smaller id (and two loads of the same file at once: the second
+        # waits, then sees the first's log row and skips).
+        self.pg.execute(LOAD_LOCK_SQL)
 
     def commit(self) -> None:
         self.pg.commit()
@@ -951,14 +1232,24 @@ class _PostgresLoader(_Loader):
             self.pg.rollback()
 
     def previous_load(self, checksum: str) -> tuple[str, datetime] | None:
-        # Two loads of the same file at once: the second waits, then sees the first's log row.
-        self.pg.execute("select pg_advisory_xact_lock(hashtextextended(%s, 0))", [checksum])
         row = self.pg.execute(
             f"select file_name, loaded_at from {LOAD_LOG} where checksum_sha256 = %s "
             "order by loaded_at limit 1",
             [checksum],
         ).fetchone()
         return (row[0], row[1]) if row else None
+
+    def next_load_id(self) -> int:
+        """The next value of raw.load_id_seq (drawn under the load lock of begin()), never at
+        or below a load id already in raw.load_log (e.g. after the sequence was reset)."""
+        load_id = int(self.pg.execute("select nextval(%s)", [LOAD_ID_SEQUENCE]).fetchone()[0])
+        floor = int(
+            self.pg.execute(f"select coalesce(max(load_id), 0) from {LOAD_LOG}").fetchone()[0]
+        )
+        if load_id <= floor:
+            load_id = floor + 1
+            self.pg.execute("select setval(%s, %s)", [LOAD_ID_SEQUENCE, load_id])
+        return load_id
 
     def _copy(self, table: str, columns: Sequence[str], select_sql: str) -> int:
         """Stream the rows of a DuckDB query into a PostgreSQL table; the row count."""
@@ -980,7 +1271,7 @@ class _PostgresLoader(_Loader):
         self.duck.execute(f"create or replace temp table load_rejects as {select_sql}")
         try:
             rows = self.duck.execute(
-                "select line_no, reason from load_rejects as r(f, line_no, reason, l, t)"
+                "select line_no, reason from load_rejects as r(f, line_no, reason, l, t, i)"
             ).fetchall()
             if rows:
                 self._copy(REJECTED, REJECTED_COLUMNS, "select * from load_rejects")
@@ -991,7 +1282,7 @@ class _PostgresLoader(_Loader):
     def log(self, values: list[Any]) -> None:
         self.pg.execute(
             f"insert into {LOAD_LOG} ({', '.join(LOAD_LOG_COLUMNS)}) "
-            "values (%s, %s, %s, %s, %s, %s, %s)",
+            f"values ({', '.join('%s' for _ in LOAD_LOG_COLUMNS)})",
             values,
         )
 
@@ -1034,9 +1325,10 @@ def _load_one(
     file_format: str,
     *,
     reload: bool,
-    default_uploaded_at: datetime,
+    uploaded_at: datetime | None,
     show_progress: bool,
 ) -> FileResult:
+    """Load one file as one load (its own id and moment), or skip it; rolled back on error."""
     size = path.stat().st_size
     started = time.perf_counter()
     with _progress_bar(
@@ -1060,8 +1352,11 @@ def _load_one(
             result.previous_file_name, result.previous_loaded_at = previous
             result.seconds = time.perf_counter() - started
             return result
-        now = _utc_now()
-        loader.set_params(path.name, default_uploaded_at, now)
+        # After begin(): on PostgreSQL the load lock is held, so ids commit in order.
+        result.load_id = load_id = loader.next_load_id()
+        result.loaded_at = loaded_at = _utc_now()
+        default_uploaded_at = uploaded_at or loaded_at
+        loader.set_params(path.name, default_uploaded_at, loaded_at, load_id)
         with _progress_bar(show_progress, size, path.name) as bar:
             for batch, frame in prefetch(read_batches(path, on_bytes=bar.update)):
                 loader.stage(frame)
@@ -1088,6 +1383,7 @@ def _load_one(
                 result.rows_rejected,
                 _utc_now(),
                 default_uploaded_at,
+                load_id,
             ]
         )
         loader.commit()
@@ -1098,6 +1394,10 @@ def _load_one(
                 f"loading {path} failed and was rolled back (nothing of it was kept): "
                 f"{_first_line(exc)}",
                 exit_code=1,
+            ) from None
+        if isinstance(exc, UserError):  # an unreadable file (e.g. a truncated .gz)
+            raise UserError(
+                f"{exc}; it was rolled back (nothing of {path.name} was kept)", exit_code=1
             ) from None
         raise
     result.seconds = time.perf_counter() - started
@@ -1116,21 +1416,27 @@ def load_files(
     """Load files into raw.snowplow_events of the target, one transaction per file.
 
     ``paths`` may name folders (their .jsonl/.ndjson/.json/.tsv/.txt files, optionally .gz,
-    are loaded in name order). ``uploaded_at`` (naive = UTC) is used for rows that carry none;
-    by default the time the load started. ``file_format`` (``jsonl``/``tsv``) overrides the
+    are loaded in name order), each file as its own load (own load id and _loaded_at).
+    ``uploaded_at`` (naive = UTC; must not be in the future) is used for rows that carry none;
+    by default each load's own moment. ``file_format`` (``jsonl``/``tsv``) overrides the
     extension. A file already in raw.load_log (same SHA-256) is skipped unless ``reload``.
     ``progress`` shows a tqdm bar on stderr when stderr is a terminal.
+
+    A file that fails is rolled back and raises :class:`LoadFailed` (exit code 1), whose
+    message names the files before it (kept: committed) and whose ``summary`` lists them.
     """
     files = expand_paths(paths)
     formats = {path: detect_format(path, file_format) for path in files}
+    if uploaded_at is not None:
+        uploaded_at = _naive_utc(uploaded_at)
+        check_not_future(uploaded_at, uploaded_at.isoformat(sep=" "))
     # Import the heavy libraries before the clock starts: rows/s measures loading only.
     import duckdb  # noqa: F401
     import pandas  # noqa: F401
     import tqdm  # noqa: F401
 
     started = time.perf_counter()
-    default_uploaded_at = _naive_utc(uploaded_at) if uploaded_at else _utc_now()
-    summary = LoadSummary(target=settings.describe(), uploaded_at=default_uploaded_at)
+    summary = LoadSummary(target=settings.describe(), uploaded_at=uploaded_at)
     show = bool(progress) and sys.stderr.isatty()
     try:
         loader = (
@@ -1144,20 +1450,36 @@ def load_files(
         raise
     try:
         for path in files:
-            summary.files.append(
-                _load_one(
+            try:
+                result = _load_one(
                     loader,
                     path,
                     formats[path],
                     reload=reload,
-                    default_uploaded_at=default_uploaded_at,
+                    uploaded_at=uploaded_at,
                     show_progress=show,
                 )
-            )
+            except UserError as exc:
+                summary.failed = path
+                summary.seconds = time.perf_counter() - started
+                raise LoadFailed(f"{exc}{_kept_note(summary)}", summary, exc.exit_code) from None
+            summary.files.append(result)
     finally:
         loader.close()
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _kept_note(summary: LoadSummary) -> str:
+    """What stays loaded when a file fails: the files before it (empty when none)."""
+    kept = [f for f in summary.files if f.status == "loaded"]
+    if not kept:
+        return ""
+    names = ", ".join(f.file_name for f in kept[:5]) + (", ..." if len(kept) > 5 else "")
+    return (
+        f"; the {len(kept)} file(s) loaded before it were kept ({names}: "
+        f"{summary.rows_loaded:,} rows)"
+    )
 
 
 # --- command --------------------------------------------------------------------------------
@@ -1179,7 +1501,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--uploaded-at",
         metavar="TIMESTAMP",
         help="uploaded_at for rows that carry none (ISO 8601, UTC unless an offset is "
-        "given; default: when this load started)",
+        "given; not in the future; default: the moment each file's load started)",
     )
     parser.add_argument(
         "--reload",
@@ -1194,16 +1516,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    uploaded_at = parse_timestamp(args.uploaded_at) if args.uploaded_at else None
+    uploaded_at = None
+    if args.uploaded_at:
+        uploaded_at = parse_timestamp(args.uploaded_at)
+        check_not_future(uploaded_at, args.uploaded_at)
     settings = Settings.from_env()
-    summary = load_files(
-        settings,
-        args.paths,
-        reload=args.reload,
-        uploaded_at=uploaded_at,
-        progress=not args.no_progress,
-        file_format=args.file_format,
-    )
+    try:
+        summary = load_files(
+            settings,
+            args.paths,
+            reload=args.reload,
+            uploaded_at=uploaded_at,
+            progress=not args.no_progress,
+            file_format=args.file_format,
+        )
+    except LoadFailed as exc:
+        # The files before the failed one are committed: say so before the error line.
+        if exc.summary.files:
+            for line in exc.summary.lines():
+                print(line)
+        raise
     for line in summary.lines():
         print(line)
     return 0

@@ -311,3 +311,29 @@ def test_missing_or_empty_definitions_folder(tmp_path: Path, duckdb_env):
     result = kpis("report", "--definitions", str(tmp_path / "nope"), env=duckdb_env)
     assert result.returncode == 2 and "Traceback" not in result.stderr
     assert "no such definitions folder" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        pytest.param({"okrs.yml": ""}, id="empty_file"),
+        pytest.param({"okrs.yml": "# nothing yet\n\n  # still nothing\n"}, id="comment_only"),
+        pytest.param(
+            {"a.yml": "", "b.yaml": "# todo\n", "c.yml": VALID.split("key_results:")[0]},
+            id="files_without_key_results_or_health_metrics",
+        ),
+    ],
+)
+def test_definitions_that_define_nothing(tmp_path: Path, duckdb_env, files: dict[str, str]):
+    folder = tmp_path / "defs"
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    message = f"no key results or health metrics defined in {folder}"
+    with pytest.raises(DefinitionError) as caught:
+        load_definitions(folder)
+    assert str(caught.value) == message
+    for command in ("check", "report"):
+        result = kpis(command, "--definitions", str(folder), env=duckdb_env)
+        assert result.returncode == 2, (command, result.stderr)
+        assert result.stderr.strip() == f"kpis {command}: error: {message}", result.stderr
