@@ -513,6 +513,10 @@ def load_definitions(folder: Path | str) -> Definitions:
     if not files:
         raise DefinitionError(f"{_display(folder)}: no *.yml definition files")
     parsed = [(path, parse_file(path)) for path in files]
+    for path, content in parsed:
+        if not (content.okrs or content.key_results or content.health_metrics):
+            # an empty or comment-only file: most likely a mistake, never silently nothing
+            raise DefinitionError(f"no key results or health metrics defined in {_display(path)}")
 
     okr_names: set[str] = set()
     for path, content in parsed:

@@ -314,22 +314,33 @@ def test_missing_or_empty_definitions_folder(tmp_path: Path, duckdb_env):
 
 
 @pytest.mark.parametrize(
-    "files",
+    ("files", "named"),
     [
-        pytest.param({"okrs.yml": ""}, id="empty_file"),
-        pytest.param({"okrs.yml": "# nothing yet\n\n  # still nothing\n"}, id="comment_only"),
+        pytest.param({"okrs.yml": ""}, "okrs.yml", id="empty_file"),
         pytest.param(
-            {"a.yml": "", "b.yaml": "# todo\n", "c.yml": VALID.split("key_results:")[0]},
-            id="files_without_key_results_or_health_metrics",
+            {"okrs.yml": "# nothing yet\n\n  # still nothing\n"}, "okrs.yml", id="comment_only"
+        ),
+        pytest.param(
+            {"okrs.yml": VALID, "zz.yml": "# todo\n"},
+            "zz.yml",
+            id="an_empty_file_beside_a_valid_one",
+        ),
+        pytest.param(
+            {"c.yml": VALID.split("key_results:")[0]},
+            None,
+            id="okrs_without_key_results_or_health_metrics",
         ),
     ],
 )
-def test_definitions_that_define_nothing(tmp_path: Path, duckdb_env, files: dict[str, str]):
+def test_definitions_that_define_nothing(
+    tmp_path: Path, duckdb_env, files: dict[str, str], named: str | None
+):
     folder = tmp_path / "defs"
     folder.mkdir()
     for name, text in files.items():
         (folder / name).write_text(text)
-    message = f"no key results or health metrics defined in {folder}"
+    where = folder / named if named else folder
+    message = f"no key results or health metrics defined in {where}"
     with pytest.raises(DefinitionError) as caught:
         load_definitions(folder)
     assert str(caught.value) == message
