@@ -50,7 +50,7 @@ CONTRACT_MODELS = {
 }
 
 #: bookkeeping columns of the incremental models: when the row was (re)processed
-BATCH_MARKERS = {"_kept_at", "_batch_at"}
+BATCH_MARKERS = {"_kept_at", "_batch_at", "_changed_at"}
 
 Query = Callable[[str], list[dict[str, Any]]]
 
