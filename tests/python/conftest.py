@@ -10,6 +10,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -89,8 +90,23 @@ def postgres_database_env(folder: Path) -> Iterator[dict[str, str]]:
     try:
         yield env
     finally:
-        with psycopg.connect(**params, autocommit=True) as connection:
-            connection.execute(f'drop database if exists "{database}" with (force)')
+        _drop_database(params, database)
+
+
+def _drop_database(params: dict[str, object], database: str) -> None:
+    """Drop a test database. ``with (force)`` ends the test's own sessions, but the test role
+    may not end an autovacuum worker that happens to be in it: wait for it, a few times."""
+    import psycopg
+
+    for attempt in range(8):
+        try:
+            with psycopg.connect(**params, autocommit=True) as connection:
+                connection.execute(f'drop database if exists "{database}" with (force)')
+            return
+        except (psycopg.errors.InsufficientPrivilege, psycopg.errors.ObjectInUse):
+            if attempt == 7:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 @contextlib.contextmanager
