@@ -83,10 +83,20 @@
     select 1 as no_index_needed
 {%- endmacro %}
 
+{#- Only on a table: a raw view over a Snowplow loader's table gets no index (index that). -#}
 {% macro postgres__ensure_source_load_index(relation) -%}
-    drop index if exists {{ relation.schema }}.{{ relation.identifier }}__load_time;
-    create index if not exists {{ relation.identifier }}__load_id
-    on {{ relation }} (_load_id, _source_line)
+    do $body$
+    begin
+        if exists (
+            select 1 from pg_tables
+            where schemaname = '{{ relation.schema }}' and tablename = '{{ relation.identifier }}'
+        ) then
+            drop index if exists {{ relation.schema }}.{{ relation.identifier }}__load_time;
+            create index if not exists {{ relation.identifier }}__load_id
+            on {{ relation }} (_load_id, _source_line);
+        end if;
+    end
+    $body$
 {%- endmacro %}
 
 
