@@ -44,7 +44,7 @@
 {%- endmacro %}
 
 {% macro duckdb__contexts_envelope_is_valid(doc) -%}
-    coalesce({{ doc }}.data is not null, false)
+    coalesce({{ doc }}['data'] is not null, false)
 {%- endmacro %}
 
 {% macro postgres__contexts_envelope_is_valid(doc) -%}
@@ -63,11 +63,12 @@
 {%- endmacro %}
 
 {% macro duckdb__contexts_envelope_has(doc, schema_prefix, with_project_uuid=false) -%}
-    coalesce(list_bool_or(list_transform({{ doc }}.data, element ->
-        coalesce(starts_with(element.schema, '{{ schema_prefix }}'), false)
+    coalesce(list_bool_or(list_transform({{ doc }}['data'], element ->
+        coalesce(starts_with(element['schema'], '{{ schema_prefix }}'), false)
         {%- if with_project_uuid %}
-        and coalesce(json_type(element.data.project_uuid) = 'VARCHAR', false)
-        and {{ telemetry_kpis.trim_whitespace("element.data.project_uuid ->> '$'") }} <> ''
+        and coalesce(json_type(element['data']['project_uuid']) = 'VARCHAR', false)
+        and {{ telemetry_kpis.trim_whitespace("element['data']['project_uuid'] ->> '$'") }}
+        != ''
         {%- endif %}
     )), false)
 {%- endmacro %}
@@ -82,7 +83,8 @@
             coalesce(starts_with(element ->> 'schema', '{{ schema_prefix }}'), false)
             {%- if with_project_uuid %}
             and coalesce(jsonb_typeof(element -> 'data' -> 'project_uuid') = 'string', false)
-            and {{ telemetry_kpis.trim_whitespace("element -> 'data' ->> 'project_uuid'") }} <> ''
+            and {{ telemetry_kpis.trim_whitespace("element -> 'data' ->> 'project_uuid'") }}
+            != ''
             {%- endif %}
     )
 {%- endmacro %}

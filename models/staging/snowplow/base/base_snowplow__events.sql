@@ -210,13 +210,16 @@ row_checked as (
             when collector_at is null
                 then 'collector_tstamp is not a timestamp: ' || coalesce(collector_tstamp, 'null')
             when event_at > {{ dbt.dateadd('hour', max_ahead_hours, 'collector_at') }}
-                then 'derived_tstamp ' || derived_tstamp || ' is more than '
+                then
+                    'derived_tstamp ' || derived_tstamp || ' is more than '
                     || '{{ max_ahead_hours }} hours after collector_tstamp ' || collector_tstamp
             when event_at < cast('{{ var("min_event_date") }}' as timestamp)
-                then 'derived_tstamp ' || derived_tstamp
+                then
+                    'derived_tstamp ' || derived_tstamp
                     || ' is before {{ var("min_event_date") }}'
             when collector_at > {{ dbt.dateadd('hour', max_ahead_hours, 'uploaded_at') }}
-                then 'collector_tstamp ' || collector_tstamp || ' is more than '
+                then
+                    'collector_tstamp ' || collector_tstamp || ' is more than '
                     || '{{ max_ahead_hours }} hours after the row was loaded'
         end as row_problem_detail
     from checked
@@ -292,7 +295,8 @@ content_checked as (
                 then 'event type ' || coalesce(event_type, 'null') || ' is not used'
             when event_type = 'unstruct' and event_schema is null
                 then 'unstruct_event has no data.schema'
-            when event_type = 'unstruct' and not has_project_context
+            when
+                event_type = 'unstruct' and not has_project_context
                 and event_schema_vendor = 'com.meltano'
                 and event_schema_name in ({{ known_event_list }})
                 then 'no com.meltano project_context with a project_uuid'
