@@ -119,6 +119,18 @@ def warehouse_env(engine: str, folder: Path) -> Iterator[dict[str, str]]:
             yield env
 
 
+def normal_value(value: Any) -> Any:
+    """A warehouse value in a form both engines give alike (floats to 9 places, timestamps and
+    dates as ISO text, decimals and other types as text), for comparing results."""
+    if isinstance(value, float):
+        return round(value, 9)
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    if value is not None and not isinstance(value, (str, int, bool)):
+        return str(value)
+    return value
+
+
 def query_rows(env: dict[str, str], sql: str) -> list[tuple[Any, ...]]:
     """Rows of a read-only query on the warehouse an environment points at."""
     return _query(env, sql)[1]

@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import kpis, query_rows
+from conftest import kpis, normal_value, query_rows
 
 SEED = 20261122
 BATCHES = 6
@@ -160,16 +160,6 @@ def _query(env: dict[str, str]) -> Callable[[str], list[tuple[Any, ...]]]:
     return functools.partial(query_rows, env)
 
 
-def _normal(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 9)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if value is not None and not isinstance(value, (str, int, bool)):
-        return str(value)
-    return value
-
-
 def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple((value is None, str(type(value)), value) for value in row)
 
@@ -201,7 +191,9 @@ def _marts(query: Callable[[str], list[tuple[Any, ...]]]) -> Rows:
             if row[0] not in BATCH_MARKERS
         ]
         select = ", ".join(f'"{column}"' for column in columns)
-        rows = [tuple(_normal(v) for v in row) for row in query(f"select {select} from {table}")]
+        rows = [
+            tuple(normal_value(v) for v in row) for row in query(f"select {select} from {table}")
+        ]
         result[table] = sorted(rows, key=_sort_key)
     return result
 

@@ -39,6 +39,7 @@ from conftest import (
     REPO,
     duckdb_env_for,
     kpis,
+    normal_value,
     postgres_database_env,
     query_dicts,
 )
@@ -100,20 +101,10 @@ def _assert_build(env: dict[str, str], *args: str) -> None:
     assert not problems, "\n".join(problems)
 
 
-def _normal(value: Any) -> Any:
-    if isinstance(value, float):
-        return round(value, 9)
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    if value is not None and not isinstance(value, (str, int, bool)):
-        return str(value)
-    return value
-
-
 def _kpi_values(env: dict[str, str]) -> list[tuple[Any, ...]]:
     rows = query_dicts(env, "select * from marts.kpi_values")
     assert rows, "marts.kpi_values is empty"
-    normal = [tuple((k, _normal(v)) for k, v in sorted(row.items())) for row in rows]
+    normal = [tuple((k, normal_value(v)) for k, v in sorted(row.items())) for row in rows]
     return sorted(normal, key=lambda row: tuple((v is None, str(v)) for _, v in row))
 
 

@@ -16,6 +16,13 @@
     executions are recomputed here from int_telemetry_events and int_execution_plugins, with
     the same pipeline identity macro as int_execution_pipeline_specs.
 -#}
+{#- What an execution's events after the as-of day could change. -#}
+{%- set as_of_dependent_columns = [
+    'finished_at', 'exit_code', 'is_success', 'has_exit_event', 'event_count', 'plugin_count',
+    'raw_pipeline_spec_kind', 'raw_pipeline_spec', 'raw_pipeline_canonical_text',
+    'raw_pipeline_id',
+] %}
+
 with
 
 executions as (
@@ -110,7 +117,8 @@ crossing_executions as (
         crossing_rollups.finished_at,
         crossing_rollups.exit_code,
         crossing_rollups.has_exit_event,
-        crossing_rollups.event_count
+        crossing_rollups.event_count,
+        coalesce(crossing_rollups.exit_code = 0, false) as is_success
     from executions_started
     inner join crossing_rollups
         on executions_started.execution_id = crossing_rollups.execution_id
@@ -154,49 +162,12 @@ executions_until_as_of as (
         executions_started.first_uploaded_at,
         executions_started.last_uploaded_at,
         executions_started.crosses_as_of,
-        case
-            when executions_started.crosses_as_of then pipeline_identities.finished_at
-            else executions_started.finished_at
-        end as finished_at,
-        case
-            when executions_started.crosses_as_of then pipeline_identities.exit_code
-            else executions_started.exit_code
-        end as exit_code,
-        case
-            when executions_started.crosses_as_of
-                then coalesce(pipeline_identities.exit_code = 0, false)
-            else executions_started.is_success
-        end as is_success,
-        case
-            when executions_started.crosses_as_of then pipeline_identities.has_exit_event
-            else executions_started.has_exit_event
-        end as has_exit_event,
-        case
-            when executions_started.crosses_as_of then pipeline_identities.event_count
-            else executions_started.event_count
-        end as event_count,
-        case
-            when executions_started.crosses_as_of then pipeline_identities.plugin_count
-            else executions_started.plugin_count
-        end as plugin_count,
-        case
-            when executions_started.crosses_as_of
-                then pipeline_identities.raw_pipeline_spec_kind
-            else executions_started.raw_pipeline_spec_kind
-        end as raw_pipeline_spec_kind,
-        case
-            when executions_started.crosses_as_of then pipeline_identities.raw_pipeline_spec
-            else executions_started.raw_pipeline_spec
-        end as raw_pipeline_spec,
-        case
-            when executions_started.crosses_as_of
-                then pipeline_identities.raw_pipeline_canonical_text
-            else executions_started.raw_pipeline_canonical_text
-        end as raw_pipeline_canonical_text,
-        case
-            when executions_started.crosses_as_of then pipeline_identities.raw_pipeline_id
-            else executions_started.raw_pipeline_id
-        end as raw_pipeline_id
+        {%- for column in as_of_dependent_columns %}
+            case
+                when executions_started.crosses_as_of then pipeline_identities.{{ column }}
+                else executions_started.{{ column }}
+            end as {{ column }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
     from executions_started
     left join pipeline_identities
         on executions_started.execution_id = pipeline_identities.execution_id

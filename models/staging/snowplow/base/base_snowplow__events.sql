@@ -67,15 +67,10 @@ new_rows as not materialized (
 
 ),
 
-{% if is_incremental() %}
+-- What orders copies before the row hash: event_id, upload time, collector time.
+new_tie_keys as not materialized (
 
--- Copies processed in an earlier run without a row hash that tie with a new copy (same
--- event_id, upload time and collector time: a replayed or conflicting copy). Only the hash can
--- order them, so they are read again from raw (by their identity) and hashed with the new one:
--- the same order as a full refresh. Usually none.
-new_tie_keys as (
-
-    select distinct
+    select
         nullif({{ telemetry_kpis.trim_whitespace('event_id') }}, '') as event_id,
         cast(uploaded_at as timestamp) as uploaded_at,
         {{ telemetry_kpis.try_timestamp('collector_tstamp') }} as collector_at
@@ -83,17 +78,26 @@ new_tie_keys as (
 
 ),
 
+{% if is_incremental() %}
+
+-- Copies processed in an earlier run without a row hash that tie with a new copy (same
+-- event_id, upload time and collector time: a replayed or conflicting copy). Only the hash can
+-- order them, so they are read again from raw (by their identity) and hashed with the new one:
+-- the same order as a full refresh. Usually none.
 retied_rows as (
 
     select
         this_model._load_id,
-        this_model._source_line
+        this_model._source_line,
+        this_model.event_id,
+        this_model.uploaded_at,
+        this_model.collector_at
     from {{ this }} as this_model
-    inner join new_tie_keys
+    inner join (select distinct * from new_tie_keys) as new_keys
         on
-            this_model.event_id = new_tie_keys.event_id
-            and this_model.uploaded_at = new_tie_keys.uploaded_at
-            and this_model.collector_at = new_tie_keys.collector_at
+            this_model.event_id = new_keys.event_id
+            and this_model.uploaded_at = new_keys.uploaded_at
+            and this_model.collector_at = new_keys.collector_at
     where
         this_model.row_hash is null
         and this_model._load_id <= (select load_cursor.last_load_id from load_cursor)
@@ -102,7 +106,7 @@ retied_rows as (
 
 {% endif %}
 
--- Read three times (tie keys, tied rows, every row).
+-- Read twice (tied rows, every row) with new_tie_keys a third time.
 source as not materialized (
 
     select * from new_rows
@@ -317,10 +321,18 @@ content_checked as (
 tie_keys as (
 
     select
-        nullif({{ telemetry_kpis.trim_whitespace('event_id') }}, '') as event_id,
-        cast(uploaded_at as timestamp) as uploaded_at,
-        {{ telemetry_kpis.try_timestamp('collector_tstamp') }} as collector_at
-    from source
+        event_id,
+        uploaded_at,
+        collector_at
+    from new_tie_keys
+    {%- if is_incremental() %}
+    union all
+    select
+        event_id,
+        uploaded_at,
+        collector_at
+    from retied_rows
+    {%- endif %}
 
 ),
 
