@@ -112,3 +112,48 @@
         true
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    Events that leave: a later load can bring a copy of an event that ranks before the copy
+    kept so far (an earlier upload) and cannot be used (a content problem). The event then
+    leaves stg_snowplow__events, and the incremental models must forget it as a full refresh
+    would. Both are pre-hooks (they run before the model's own SQL, on its previous rows):
+
+    forget_unusable_events(): on an event-level model, deletes the events whose kept copy
+    became unusable since the model's newest _kept_at.
+
+    forget_executions_of_removed_events(): on an execution-level model, deletes the executions
+    that lost an event since the model's newest _changed_at (int_telemetry_events keeps a
+    tombstone row, is_removed, so that its execution is known); the model's own SQL then writes
+    again those that still have events.
+-#}
+{% macro forget_unusable_events() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where event_id in (
+            select quarantine.event_id
+            from {{ ref('stg_snowplow__events_quarantine') }} as quarantine
+            where
+                quarantine.check_stage = 'content'
+                and quarantine._kept_at > {{ telemetry_kpis.max_in_this('_kept_at') }}
+        )
+    {%- else -%}
+        select 1 as nothing_to_forget
+    {%- endif -%}
+{%- endmacro %}
+
+{% macro forget_executions_of_removed_events() -%}
+    {%- if is_incremental() -%}
+        delete from {{ this }}
+        where execution_id in (
+            select events.execution_id
+            from {{ ref('int_telemetry_events') }} as events
+            where
+                events.is_removed
+                and events._kept_at > {{ telemetry_kpis.max_in_this('_changed_at') }}
+        )
+    {%- else -%}
+        select 1 as nothing_to_forget
+    {%- endif -%}
+{%- endmacro %}

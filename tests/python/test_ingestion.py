@@ -410,6 +410,89 @@ def test_older_half_after_newer_half(
     )
 
 
+def _without_project_context(row: dict[str, Any]) -> dict[str, Any]:
+    """A copy of the row, uploaded a second earlier, whose contexts lost the project context:
+    the copy the dedup keeps (earliest upload), and one that cannot be attributed."""
+    contexts = json.loads(row["contexts"])
+    contexts["data"] = [c for c in contexts["data"] if "/project_context/" not in c["schema"]]
+    uploaded = dt.datetime.fromisoformat(row["uploaded_at"]) - dt.timedelta(seconds=1)
+    return dict(
+        row,
+        contexts=json.dumps(contexts),
+        uploaded_at=uploaded.isoformat(sep=" ", timespec="milliseconds"),
+    )
+
+
+def _command(row: dict[str, Any]) -> str | None:
+    for context in json.loads(row.get("contexts") or '{"data": []}')["data"]:
+        if "/cli_context/" in context["schema"] and context["data"].get("command") != "cli":
+            return context["data"].get("command")
+    return None
+
+
+def _context_uuid(row: dict[str, Any]) -> str | None:
+    for context in json.loads(row.get("contexts") or '{"data": []}')["data"]:
+        if "/project_context/" in context["schema"]:
+            return context["data"]["context_uuid"]
+    return None
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_later_better_ranked_unusable_copy_removes_the_event(
+    engine: str, new_warehouse: EnvFactory, tmp_path: Path
+) -> None:
+    """A later load brings an earlier-uploaded copy of events already built, a copy that cannot
+    be used (no project context): the events leave every table as a full refresh would have
+    it. The copies: the only event of a one-event process (the process disappears), the exit
+    event of a pipeline run (the run loses its exit code) and an opt-out notice."""
+    rows = [json.loads(line) for line in REAL_EVENTS.read_text().splitlines() if line.strip()]
+    by_process: dict[str | None, list[dict[str, Any]]] = {}
+    for row in rows:
+        by_process.setdefault(_context_uuid(row), []).append(row)
+    lone = next(
+        events[0]
+        for events in by_process.values()
+        if len(events) == 1 and events[0]["event_name"] == "exit_event"
+    )
+    run_exit = next(
+        row
+        for events in by_process.values()
+        if len(events) >= 3 and "run" in {_command(e) for e in events}
+        for row in events
+        if row["event_name"] == "exit_event"
+    )
+    opt_out = next(row for row in rows if row["event_name"] == "telemetry_state_change_event")
+    copies = tmp_path / "copies.jsonl"
+    copies.write_text(
+        "".join(json.dumps(_without_project_context(r)) + "\n" for r in (lone, run_exit, opt_out))
+    )
+    later = new_warehouse(engine, tmp_path / "later")
+    kpis("load", "--no-progress", str(REAL_EVENTS), env=later, check=True)
+    _assert_build(later)
+    kpis("load", "--no-progress", str(copies), env=later, check=True)
+    _assert_build(later)
+    together = new_warehouse(engine, tmp_path / "together")
+    kpis("load", "--no-progress", str(REAL_EVENTS), str(copies), env=together, check=True)
+    _assert_build(together)
+
+    gone = query_dicts(
+        later,
+        "select count(*) as n from marts.fct_cli_executions"
+        f" where execution_id = '{_context_uuid(lone)}'",
+    )
+    assert gone == [{"n": 0}], "the one-event process is still an execution"
+    for table in ("marts.fct_cli_executions", "marts.dim_projects", "marts.kpi_values"):
+        got = sorted(
+            tuple(normal_value(v) for _, v in sorted(row.items()))
+            for row in query_dicts(later, f"select * from {table}")
+        )
+        want = sorted(
+            tuple(normal_value(v) for _, v in sorted(row.items()))
+            for row in query_dicts(together, f"select * from {table}")
+        )
+        assert got == want, f"{engine}: {table} after the later copies != one build of both"
+
+
 def test_future_uploaded_at_does_not_stall_later_loads(tmp_path: Path) -> None:
     env = duckdb_env_for(tmp_path)
     rows = [json.loads(line) for line in REAL_EVENTS.read_text().splitlines() if line.strip()]

@@ -1,6 +1,7 @@
 {#-
     Every parsed event reaches int_telemetry_events exactly once with a project and a process,
-    and every execution event belongs to an execution of int_cli_executions.
+    every execution event belongs to an execution of int_cli_executions, and no tombstone (an
+    event that left staging) is a parsed event.
 -#}
 
 with events as (
@@ -53,6 +54,17 @@ orphans as (
 
 ),
 
+resurrected as (
+
+    select
+        attributed.event_id,
+        'tombstone of a parsed event' as problem
+    from attributed
+    inner join events on attributed.event_id = events.event_id
+    where attributed.is_removed
+
+),
+
 final as (
 
     select * from missing
@@ -60,6 +72,8 @@ final as (
     select * from unattributed
     union all
     select * from orphans
+    union all
+    select * from resurrected
 
 )
 

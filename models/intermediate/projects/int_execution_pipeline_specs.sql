@@ -4,6 +4,7 @@
         incremental_strategy='delete+insert',
         unique_key='execution_id',
         on_schema_change='fail',
+        pre_hook=["{{ telemetry_kpis.forget_executions_of_removed_events() }}"],
         post_hook=[
             "{{ telemetry_kpis.create_index(['execution_id'], 'execution_id') }}",
             "{{ telemetry_kpis.create_index(['_changed_at'], 'changed_at') }}",
@@ -18,15 +19,15 @@
     on the as-of date, a var or a seed: int_executions_classified (a view) applies those, so a
     new as-of date, a changed var or a changed environment_names seed need no full refresh.
 
-    Incremental (by batch marker, like its upstreams): an execution's row in int_cli_executions
-    or int_execution_plugins changes only when one of its events changes (then its
-    `_changed_at` moves to that batch) or when its parent process arrives (int_cli_executions
-    recomputes the children of every process in its window; their `_changed_at` does not
-    move). So a run recomputes the executions whose `_changed_at` is newer than the newest one
-    here, plus the executions whose parent_context_uuid is the environment_context_uuid of one
-    of those, and replaces them (delete+insert on execution_id). Executions recomputed without
-    a change come out unchanged.
+    Incremental (by batch marker, like its upstreams): int_cli_executions stamps every row it
+    writes with `_changed_at` (its run), and it writes every execution whose events or plugins
+    changed and every child whose parent process arrived. So a run recomputes the executions
+    whose `_changed_at` is newer than the newest one here and replaces them (delete+insert on
+    execution_id); a pre-hook first deletes the executions that lost an event, so one that
+    lost its last event is gone here too.
 -#}
+
+-- depends_on: {{ ref('int_telemetry_events') }}
 
 with all_executions as (
 
@@ -42,25 +43,10 @@ all_plugins as (
 
 {% if is_incremental() %}
 
-window_executions as (
-
-    select
-        execution_id,
-        environment_context_uuid
-    from all_executions
-    where {{ telemetry_kpis.changed_in_window('_changed_at') }}
-
-),
-
 affected_executions as (
 
-    select execution_id from window_executions
-    union
-    -- children of a process that may be new: their parent_execution_id may have changed
-    select all_executions.execution_id
-    from all_executions
-    inner join window_executions
-        on all_executions.parent_context_uuid = window_executions.environment_context_uuid
+    select execution_id from all_executions
+    where {{ telemetry_kpis.changed_in_window('_changed_at') }}
 
 ),
 

@@ -3,11 +3,14 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_id',
+        pre_hook=["{{ telemetry_kpis.forget_unusable_events() }}"],
         post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
     )
 }}
 
 {#- cli_event, any version: the CLI lifecycle event (started, inflight, completed, ...). -#}
+
+-- depends_on: {{ ref('stg_snowplow__events_quarantine') }}
 
 with events as (
 

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='execution_id',
+        pre_hook=["{{ telemetry_kpis.forget_executions_of_removed_events() }}"],
         post_hook=[
             "{{ telemetry_kpis.create_index(['execution_id'], 'execution_id') }}",
             "{{ telemetry_kpis.create_index(['parent_context_uuid'], 'parent_context_uuid') }}",
@@ -25,25 +26,34 @@
     Incremental (by batch marker, whatever the upload times the files carried): the executions
     with an event whose kept copy changed since the newest `_changed_at` here (plus the
     executions whose parent process is among them) are recomputed from ALL their events and
-    replaced (delete+insert on execution_id). `_changed_at` is the newest `_kept_at` of the
-    execution's events: bookkeeping that the marts do not select.
+    replaced (delete+insert on execution_id); an execution that lost an event (a tombstone in
+    int_telemetry_events) is deleted first by a pre-hook and written again if it still has
+    events. `_changed_at` is the run that last wrote the row: bookkeeping that the marts do
+    not select.
 -#}
 
-with all_events as (
+with attributed_events as (
 
     select * from {{ ref('int_telemetry_events') }}
+
+),
+
+all_events as (
+
+    select * from attributed_events
     where is_execution_event
 
 ),
 
 {% if is_incremental() %}
 
+-- every event changed since the last run, tombstones included (their execution lost one)
 window_executions as (
 
     select distinct
         execution_id,
         environment_context_uuid
-    from all_events
+    from attributed_events
     where {{ telemetry_kpis.changed_in_window('_kept_at') }}
 
 ),
@@ -163,7 +173,7 @@ aggregated as (
         count(*) as event_count,
         min(uploaded_at) as first_uploaded_at,
         max(uploaded_at) as last_uploaded_at,
-        max(_kept_at) as _changed_at
+        {{ telemetry_kpis.batch_at() }} as _changed_at
     from events
     group by execution_id
 

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_id',
+        pre_hook=["{{ telemetry_kpis.forget_unusable_events() }}"],
         post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
     )
 }}
@@ -12,6 +13,8 @@
     one row per event (its first one). Fields a version lacks are null. The fields were parsed
     by int_event_contexts (one parse per context); booleans and counts are typed here.
 -#}
+
+-- depends_on: {{ ref('stg_snowplow__events_quarantine') }}
 
 with contexts as (
 

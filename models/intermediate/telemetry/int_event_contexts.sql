@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_id',
+        pre_hook=["{{ telemetry_kpis.forget_unusable_events() }}"],
         post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
     )
 }}
@@ -27,6 +28,8 @@
     Incremental: only events whose kept copy changed since the last run (`_kept_at`) are
     (re)parsed; their rows are replaced (delete+insert on event_id).
 -#}
+
+-- depends_on: {{ ref('stg_snowplow__events_quarantine') }}
 
 {#-
     What is read from each com.meltano schema: (column, path under the context's `data`).

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='execution_id',
+        pre_hook=["{{ telemetry_kpis.forget_executions_of_removed_events() }}"],
         post_hook=["{{ telemetry_kpis.create_index(['execution_id'], 'execution_id') }}"],
     )
 }}
@@ -13,13 +14,20 @@
     with "command": [] has a null plugin_command and is_command_list = true.
 
     Incremental (by batch marker): the executions with an event whose kept copy changed since
-    the newest `_changed_at` here are recomputed from ALL their events and replaced
-    (delete+insert on execution_id).
+    the newest `_changed_at` here (tombstones of removed events included) are recomputed from
+    ALL their events and replaced (delete+insert on execution_id; a pre-hook first deletes
+    the executions that lost an event).
 -#}
 
-with all_events as (
+with attributed_events as (
 
     select * from {{ ref('int_telemetry_events') }}
+
+),
+
+all_events as (
+
+    select * from attributed_events
     where is_execution_event
 
 ),
@@ -28,7 +36,7 @@ with all_events as (
 
 affected_executions as (
 
-    select distinct execution_id from all_events
+    select distinct execution_id from attributed_events
     where {{ telemetry_kpis.changed_in_window('_kept_at') }}
 
 ),
@@ -67,8 +75,7 @@ joined as (
         plugin_entries.plugin_executable_hash,
         plugin_entries.is_command_list,
         events.event_at,
-        events.uploaded_at,
-        events._kept_at
+        events.uploaded_at
     from events
     inner join plugin_entries on events.event_id = plugin_entries.event_id
 
@@ -91,7 +98,7 @@ final as (
         count(*) as entry_count,
         min(event_at) as first_seen_at,
         max(uploaded_at) as last_uploaded_at,
-        max(_kept_at) as _changed_at
+        {{ telemetry_kpis.batch_at() }} as _changed_at
     from joined
     group by execution_id, plugin_name_hash, plugin_command
 

@@ -3,11 +3,14 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_id',
+        pre_hook=["{{ telemetry_kpis.forget_unusable_events() }}"],
         post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
     )
 }}
 
 {#- exit_event, any version: the process exit code, time and duration. -#}
+
+-- depends_on: {{ ref('stg_snowplow__events_quarantine') }}
 
 with events as (
 

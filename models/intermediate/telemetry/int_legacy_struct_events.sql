@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_id',
+        pre_hook=["{{ telemetry_kpis.forget_unusable_events() }}"],
         post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
     )
 }}
@@ -12,6 +13,8 @@
     contexts). se_category is `meltano <command>`, se_label the project id, se_action the
     command line (may hold clear-text names).
 -#}
+
+-- depends_on: {{ ref('stg_snowplow__events_quarantine') }}
 
 with events as (
 

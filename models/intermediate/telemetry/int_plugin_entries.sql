@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_id',
+        pre_hook=["{{ telemetry_kpis.forget_unusable_events() }}"],
         post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
     )
 }}
@@ -13,6 +14,8 @@
     is_command_list is true, so nothing fails and the case stays visible. The plugins array
     comes from int_event_contexts as JSON text; each entry is parsed once here.
 -#}
+
+-- depends_on: {{ ref('stg_snowplow__events_quarantine') }}
 
 {%- set fields = [
     ['category'],

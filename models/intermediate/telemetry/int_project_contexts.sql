@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_id',
+        pre_hook=["{{ telemetry_kpis.forget_unusable_events() }}"],
         post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
     )
 }}
@@ -14,6 +15,8 @@
     ID source other than explicit, derived or random cannot be typed: it becomes NULL (counted
     by the warn test warn_untyped_values).
 -#}
+
+-- depends_on: {{ ref('stg_snowplow__events_quarantine') }}
 
 with contexts as (
 

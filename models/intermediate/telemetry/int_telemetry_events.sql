@@ -6,7 +6,7 @@
         post_hook=[
             "{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}",
             "{{ telemetry_kpis.create_index(['execution_id'], 'execution_id') }}",
-            "{{ telemetry_kpis.create_index(['uploaded_at'], 'uploaded_at') }}",
+            "{{ telemetry_kpis.create_index(['_kept_at'], 'kept_at') }}",
         ],
     )
 }}
@@ -19,7 +19,15 @@
 
     Incremental: the events whose kept copy changed since the last run (`_kept_at`), replaced
     by event_id, joined to their rows of the event-level models (built in the same run).
+
+    An event that leaves (a later load brought an earlier-uploaded copy that cannot be used:
+    see forget_unusable_events) is replaced by a **tombstone**: is_removed true, its
+    execution_id and project_id kept so that int_cli_executions and int_execution_plugins know
+    which execution lost it, every other column null (is_execution_event false). Every reader
+    either keeps execution events only or joins on event_date, so a tombstone counts nowhere.
 -#}
+
+-- depends_on: {{ ref('stg_snowplow__events_quarantine') }}
 
 with events as (
 
@@ -117,7 +125,7 @@ joined as (
 
 ),
 
-final as (
+usable as (
 
     select
         event_id,
@@ -160,8 +168,67 @@ final as (
         block_type,
         exit_code,
         legacy_command,
+        false as is_removed,
         _kept_at
     from joined
+
+),
+
+{% if is_incremental() %}
+
+tombstones as (
+
+    select
+        this_model.event_id,
+        this_model.execution_id,
+        this_model.project_id,
+        quarantine._kept_at
+    from {{ this }} as this_model
+    inner join {{ ref('stg_snowplow__events_quarantine') }} as quarantine
+        on this_model.event_id = quarantine.event_id
+    where
+        quarantine.check_stage = 'content'
+        and quarantine._kept_at > {{ telemetry_kpis.max_in_this('_kept_at') }}
+        and not this_model.is_removed
+
+),
+
+{% endif %}
+
+final as (
+
+    select * from usable
+    {%- if is_incremental() %}
+    union all
+    select
+        event_id,
+        execution_id,
+        project_id,
+        null as event_at,
+        null as event_date,
+        null as uploaded_at,
+        null as ip_hash,
+        null as event_kind,
+        null as event_action,
+        false as is_execution_event,
+        null as is_legacy_struct,
+        null as event_schema_version,
+        null as project_uuid_source,
+        null as client_id,
+        null as environment_name_hash,
+        null as send_anonymous_usage_stats,
+        null as environment_context_uuid,
+        null as parent_context_uuid,
+        null as meltano_version,
+        null as python_version,
+        null as is_ci_environment,
+        null as block_type,
+        null as exit_code,
+        null as legacy_command,
+        true as is_removed,
+        _kept_at
+    from tombstones
+    {%- endif %}
 
 )
 

@@ -3,6 +3,7 @@
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='event_id',
+        pre_hook=["{{ telemetry_kpis.forget_unusable_events() }}"],
         post_hook=["{{ telemetry_kpis.create_index(['event_id'], 'event_id') }}"],
     )
 }}
@@ -13,6 +14,8 @@
     start of the next command, with only the environment and project contexts. Boolean values
     are the text 'true'/'false' on every engine.
 -#}
+
+-- depends_on: {{ ref('stg_snowplow__events_quarantine') }}
 
 with events as (
 
