@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import REAL_EVENTS, kpis
@@ -25,14 +28,16 @@ def warehouse_env(request: pytest.FixtureRequest) -> dict[str, str]:
     return request.getfixturevalue(f"{request.param}_env")
 
 
-def query(env: dict[str, str], sql: str) -> list[tuple]:
-    """Rows of a query on the warehouse of ``env`` (read through the native drivers)."""
+@contextlib.contextmanager
+def connect(env: dict[str, str], *, read_only: bool = True) -> Iterator[Any]:
+    """A native connection to the warehouse of ``env`` (DuckDB file or PostgreSQL)."""
     settings = Settings.from_env(env)
     if settings.target == "duckdb":
         import duckdb
 
-        with duckdb.connect(str(settings.duckdb_path), read_only=True) as connection:
-            return connection.execute(sql).fetchall()
+        with duckdb.connect(str(settings.duckdb_path), read_only=read_only) as connection:
+            yield connection
+        return
     import psycopg
 
     with psycopg.connect(
@@ -42,6 +47,12 @@ def query(env: dict[str, str], sql: str) -> list[tuple]:
         password=settings.pg_password,
         dbname=settings.pg_database,
     ) as connection:
+        yield connection
+
+
+def query(env: dict[str, str], sql: str) -> list[tuple]:
+    """Rows of a query on the warehouse of ``env`` (read through the native drivers)."""
+    with connect(env) as connection:
         return connection.execute(sql).fetchall()
 
 
@@ -721,23 +732,7 @@ OLD_LOG = [  # (file_name, loaded_at): inserted out of order
 
 
 def execute(env: dict[str, str], statements: list[str]) -> None:
-    settings = Settings.from_env(env)
-    if settings.target == "duckdb":
-        import duckdb
-
-        with duckdb.connect(str(settings.duckdb_path)) as connection:
-            for statement in statements:
-                connection.execute(statement)
-        return
-    import psycopg
-
-    with psycopg.connect(
-        host=settings.pg_host,
-        port=settings.pg_port,
-        user=settings.pg_user,
-        password=settings.pg_password,
-        dbname=settings.pg_database,
-    ) as connection:
+    with connect(env, read_only=False) as connection:
         for statement in statements:
             connection.execute(statement)
 
