@@ -1,5 +1,12 @@
--- kpi_values carries every metric of the contract (metrics.md "Publishing contract") at
--- every grain of its table, and counts are never null.
+-- kpi_values publishes exactly the metric registry (kpi_values.yml, meta.metric_registry):
+-- every registry metric at each of its grains, no metric or grain outside it, and counts are
+-- never null.
+{%- set registry = [] %}
+{%- if execute %}
+    {%- set kpi_values_node = graph.nodes.values()
+        | selectattr('name', 'equalto', 'kpi_values') | first %}
+    {%- set registry = kpi_values_node.config.meta.metric_registry %}
+{%- endif %}
 with
 
 kpi_values as (
@@ -8,30 +15,16 @@ kpi_values as (
 
 ),
 
-{%- set contract = {
-    'active_projects': ['month'],
-    'daily_active_projects': ['day'],
-    'pipeline_runs': ['day', 'week', 'month'],
-    'successful_pipeline_runs': ['day', 'week', 'month'],
-    'unique_pipelines': ['day', 'week', 'month'],
-    'new_projects': ['day', 'week', 'month'],
-    'pipeline_success_rate': ['day', 'week', 'month'],
-    'new_active_projects': ['month'],
-    'retained_projects': ['month'],
-    'reactivated_projects': ['month'],
-    'churned_projects': ['month'],
-    'bad_event_share': ['day'],
-} %}
-
-expected as (
-    {% for metric_name, grains in contract.items() %}
-        {%- for grain in grains %}
+registry as (
+    {% for metric in registry %}
+        {%- for grain in metric.grains %}
             select
-                '{{ metric_name }}' as metric_name,
-                '{{ grain }}' as grain
+                '{{ metric.name }}' as metric_name,
+                '{{ grain }}' as grain,
+                '{{ metric.kind }}' as kind
             {%- if not loop.last %} union all{% endif %}
         {%- endfor %}
-    {%- if not loop.last %}
+        {%- if not loop.last %}
             union all
         {%- endif %}
     {%- endfor %}
@@ -48,26 +41,36 @@ published as (
 )
 
 select
-    expected.metric_name,
-    expected.grain,
-    'metric missing from kpi_values' as problem
-from expected
+    registry.metric_name,
+    registry.grain,
+    'registry metric missing from kpi_values' as problem
+from registry
 left join published
     on
-        expected.metric_name = published.metric_name
-        and expected.grain = published.grain
+        registry.metric_name = published.metric_name
+        and registry.grain = published.grain
 where published.metric_name is null
 union all
 select
-    metric_name,
-    grain,
+    published.metric_name,
+    published.grain,
+    'published metric or grain not in the registry' as problem
+from published
+left join registry
+    on
+        published.metric_name = registry.metric_name
+        and published.grain = registry.grain
+where registry.metric_name is null
+union all
+select
+    kpi_values.metric_name,
+    kpi_values.grain,
     'null count' as problem
 from kpi_values
+inner join registry
+    on
+        kpi_values.metric_name = registry.metric_name
+        and kpi_values.grain = registry.grain
 where
-    value is null
-    and metric_name not in (
-        'pipeline_success_rate',
-        'prod_pipeline_run_share',
-        'bad_event_share',
-        'new_project_retention_rate'
-    )
+    kpi_values.value is null
+    and registry.kind = 'count'

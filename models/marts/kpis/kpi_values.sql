@@ -323,55 +323,35 @@ period_values as (
 
 ),
 
-{%- set metrics = [
-    ('active_projects', ['month'], 'active_projects'),
-    ('daily_active_projects', ['day'], 'daily_active_projects'),
-    ('pipeline_runs', ['day', 'week', 'month'], 'pipeline_runs'),
-    ('successful_pipeline_runs', ['day', 'week', 'month'], 'successful_pipeline_runs'),
-    ('unique_pipelines', ['day', 'week', 'month'], 'unique_pipelines'),
-    ('new_projects', ['day', 'week', 'month'], 'new_projects'),
-    (
-        'pipeline_success_rate',
-        ['day', 'week', 'month'],
-        'cast(successful_pipeline_runs as double precision)'
-        ~ ' / nullif(pipeline_runs, 0)'
-    ),
-    (
-        'prod_pipeline_run_share',
-        ['day', 'week', 'month'],
-        'cast(production_pipeline_runs as double precision) / nullif(pipeline_runs, 0)'
-    ),
-    ('new_active_projects', ['month'], 'new_active_projects'),
-    ('retained_projects', ['month'], 'retained_projects'),
-    ('reactivated_projects', ['month'], 'reactivated_projects'),
-    ('churned_projects', ['month'], 'churned_projects'),
-    (
-        'new_project_retention_rate',
-        ['month'],
-        'cast(previous_month_cohort_retained_projects as double precision)'
-        ~ ' / nullif(previous_month_cohort_projects, 0)'
-    ),
-    (
-        'bad_event_share',
-        ['day'],
-        'cast(quarantined_rows as double precision) / nullif(raw_rows, 0)'
-    ),
-    ('data_freshness_hours', ['day'], 'data_freshness_hours'),
-] %}
+-- one column per registry metric, named as the metric
+metric_columns as (
 
--- `value` is the column name of the publishing contract (hence the noqa below)
+    select
+        *,
+        cast(successful_pipeline_runs as double precision)
+        / nullif(pipeline_runs, 0) as pipeline_success_rate,
+        cast(production_pipeline_runs as double precision)
+        / nullif(pipeline_runs, 0) as prod_pipeline_run_share,
+        cast(previous_month_cohort_retained_projects as double precision)
+        / nullif(previous_month_cohort_projects, 0) as new_project_retention_rate,
+        cast(quarantined_rows as double precision) / nullif(raw_rows, 0) as bad_event_share
+    from period_values
+
+),
+
+-- one row per registry metric and grain; `value` is the column name of the publishing contract (hence the noqa below)
 metric_values as (
-    {% for metric_name, grains, expression in metrics %}
+    {% for metric in config.get('meta')['metric_registry'] %}
         select
-            '{{ metric_name }}' as metric_name,
+            '{{ metric.name }}' as metric_name,
             grain,
             period_start,
             period_end,
-            cast({{ expression }} as double precision) as value  -- noqa: RF04
-        from period_values
+            cast({{ metric.name }} as double precision) as value  -- noqa: RF04
+        from metric_columns
         where
             grain in (
-                '{{ grains | join("', '") }}'
+                '{{ metric.grains | join("', '") }}'
             )
         {%- if not loop.last %}
             union all

@@ -1,0 +1,77 @@
+"""The metric registry: every series ``marts.kpi_values`` publishes, read from the project.
+
+The registry lives in ``models/marts/kpis/kpi_values.yml`` (``config.meta.metric_registry``)
+so that dbt (the model, its publish test, the docs site) and the Python commands read one list.
+A malformed registry is a bug of the project, not a user mistake, so it raises ``ValueError``.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+
+from telemetry_kpis.settings import project_dir
+
+REGISTRY_FILE = Path("models/marts/kpis/kpi_values.yml")
+
+Grain = Literal["day", "week", "month"]
+Kind = Literal["count", "rate", "hours", "ratio"]
+
+
+class Metric(BaseModel):
+    """One published metric: what it measures, at which grains, and how to show it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1)
+    grains: tuple[Grain, ...] = Field(min_length=1)
+    kind: Kind
+    unit: str = Field(min_length=1)
+    direction: Literal["higher", "lower"]
+    definition: str = Field(min_length=1)
+    source: str = Field(min_length=1)
+    analysis: str = Field(pattern=r"^analyses/.+\.sql$")
+    contract: bool
+    summary_order: int | None = None
+    summary_label: str | None = None
+
+    @property
+    def description(self) -> str:
+        """The one-sentence definition (the name older callers used)."""
+        return self.definition
+
+    @property
+    def higher_is_better(self) -> bool:
+        return self.direction == "higher"
+
+
+def registry_path(project: Path | None = None) -> Path:
+    return (project or project_dir()) / REGISTRY_FILE
+
+
+@cache
+def _load(path: Path) -> dict[str, Metric]:
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    (model,) = [m for m in document["models"] if m["name"] == "kpi_values"]
+    entries = model["config"]["meta"]["metric_registry"]
+    metrics = [Metric.model_validate(entry) for entry in entries]
+    names = [m.name for m in metrics]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{path}: a metric is listed twice in metric_registry")
+    return {m.name: m for m in metrics}
+
+
+def load_registry(project: Path | None = None) -> dict[str, Metric]:
+    """metric_name -> Metric, in registry (display) order."""
+    return _load(registry_path(project).resolve())
+
+
+def summary_metrics(project: Path | None = None) -> list[Metric]:
+    """The metrics ``kpis summary`` shows, in its order."""
+    shown = [m for m in load_registry(project).values() if m.summary_order is not None]
+    return sorted(shown, key=lambda m: m.summary_order or 0)
