@@ -1,7 +1,7 @@
 """The metric registry: every series ``marts.kpi_values`` publishes, read from the project.
 
-The registry lives in ``models/marts/kpis/kpi_values.yml`` (``config.meta.metric_registry``)
-so that dbt (the model, its publish test, the docs site) and the Python commands read one list.
+The registry is the var ``metric_registry`` of ``dbt_project.yml``, so that dbt (kpi_values, its
+publish test, unit tests) and the Python commands read one list.
 A malformed registry is a bug of the project, not a user mistake, so it raises ``ValueError``.
 """
 
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from telemetry_kpis.settings import project_dir
 
-REGISTRY_FILE = Path("models/marts/kpis/kpi_values.yml")
+REGISTRY_FILE = Path("dbt_project.yml")
 
 Grain = Literal["day", "week", "month"]
 Kind = Literal["count", "rate", "hours", "ratio"]
@@ -57,8 +57,7 @@ def registry_path(project: Path | None = None) -> Path:
 @cache
 def _load(path: Path) -> dict[str, Metric]:
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    (model,) = [m for m in document["models"] if m["name"] == "kpi_values"]
-    entries = model["config"]["meta"]["metric_registry"]
+    entries = document["vars"]["metric_registry"]
     metrics = [Metric.model_validate(entry) for entry in entries]
     names = [m.name for m in metrics]
     if len(set(names)) != len(names):

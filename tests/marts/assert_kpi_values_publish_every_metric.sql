@@ -1,12 +1,7 @@
 -- kpi_values publishes exactly the metric registry (kpi_values.yml, meta.metric_registry):
 -- every registry metric at each of its grains, no metric or grain outside it, and counts are
 -- never null.
-{%- set registry = [] %}
-{%- if execute %}
-    {%- set kpi_values_node = graph.nodes.values()
-        | selectattr('name', 'equalto', 'kpi_values') | first %}
-    {%- set registry = kpi_values_node.config.meta.metric_registry %}
-{%- endif %}
+{%- set registry = telemetry_kpis.metric_registry() %}
 with
 
 kpi_values as (

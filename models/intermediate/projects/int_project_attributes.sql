@@ -25,7 +25,7 @@ state_changes as (
 
 as_of as (
 
-    select * from {{ ref('dim_as_of_date') }}
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 

@@ -13,10 +13,10 @@
     unnested once, one row per context; then each com.meltano context is read ONCE for every
     field its typed context model needs (one multi-path extract with the paths of its schema
     only; `json_parse` / `json_field`). The typed context models (int_cli_contexts,
-    int_environment_contexts, int_project_contexts, int_exception_contexts,
-    int_plugin_entries) select their schema's rows and columns: no model stores or parses a
-    context's JSON again, except the few sub-documents kept as JSON text (the plugins array,
-    the command options, env-var maps, exception chains).
+    int_environment_contexts, int_project_contexts, int_plugin_entries) select their schema's
+    rows and columns: no model stores or parses a context's JSON again, except the few
+    sub-documents kept as JSON text (the plugins array, the command options, env-var maps).
+    Schemas no KPI reads (exception_context) are kept as rows without fields.
 
     Fields are read by name whatever the schema version (a version that lacks a field gives
     NULL). Contexts of other vendors or unknown schema names are kept (schema split) without
@@ -73,12 +73,6 @@
         ('send_anonymous_usage_stats_text', ['send_anonymous_usage_stats']),
         ('send_anonymous_usage_stats_source', ['send_anonymous_usage_stats_source']),
     ],
-    'exception_context': [
-        ('context_uuid', ['context_uuid']),
-        ('exception_type', ['exception', 'type']),
-        ('exception_str_hash', ['exception', 'str_hash']),
-        ('exception_repr_hash', ['exception', 'repr_hash']),
-    ],
     'plugins_context': [
         ('context_uuid', ['context_uuid']),
     ],
@@ -93,11 +87,6 @@
         ('notable_flag_env_vars', ['notable_flag_env_vars']),
         ('notable_hashed_env_vars', ['notable_hashed_env_vars']),
         ('process_hierarchy', ['process_hierarchy']),
-    ],
-    'exception_context': [
-        ('exception_traceback', ['exception', 'traceback']),
-        ('exception_cause', ['exception', 'cause']),
-        ('exception_context', ['exception', 'context']),
     ],
     'plugins_context': [
         ('plugins', ['plugins']),

@@ -13,12 +13,6 @@ dates as (
 
 ),
 
-as_of as (
-
-    select * from {{ ref('dim_as_of_date') }}
-
-),
-
 pipeline_runs as (
 
     select * from {{ ref('fct_pipeline_runs') }}
@@ -49,33 +43,18 @@ retention_cohorts as (
 
 ),
 
-events as (
+load_quality as (
 
-    select * from {{ ref('int_telemetry_events') }}
-
-),
-
-staged_events as (
-
-    select * from {{ ref('stg_snowplow__events') }}
+    select * from {{ ref('fct_load_quality_daily') }}
 
 ),
 
-duplicates as (
+-- the spine ends on the as-of date
+as_of as (
 
-    select * from {{ ref('stg_snowplow__events_duplicates') }}
-
-),
-
-quarantine as (
-
-    select * from {{ ref('stg_snowplow__events_quarantine') }}
-
-),
-
-load_rejects as (
-
-    select * from {{ ref('stg_snowplow__load_rejects') }}
+    select date_day as as_of_date
+    from dates
+    where is_as_of_date
 
 ),
 
@@ -187,97 +166,15 @@ retention_values as (
 
 ),
 
--- raw rows by day of load = parsed events + dropped duplicates + quarantined rows, each copy
--- on the day it was loaded
-loaded_rows as (
-
-    select uploaded_date as load_date from staged_events
-    union all
-    select uploaded_date as load_date from duplicates
-
-),
-
-loaded_events as (
-
-    select
-        load_date,
-        count(*) as parsed_and_duplicate_rows
-    from loaded_rows
-    group by load_date
-
-),
-
--- bad rows: quarantined raw rows, and lines the loader rejected before they became raw rows
-bad_rows as (
-
-    select uploaded_date as load_date from quarantine
-    union all
-    select rejected_date as load_date from load_rejects
-
-),
-
-quarantined_events as (
-
-    select
-        load_date,
-        count(*) as quarantined_rows
-    from bad_rows
-    group by load_date
-
-),
-
-load_values as (
-
-    select
-        dates.date_day as period_start,
-        coalesce(quarantined_events.quarantined_rows, 0) as quarantined_rows,
-        coalesce(loaded_events.parsed_and_duplicate_rows, 0)
-        + coalesce(quarantined_events.quarantined_rows, 0) as raw_rows
-    from dates
-    left join loaded_events
-        on dates.date_day = loaded_events.load_date
-    left join quarantined_events
-        on dates.date_day = quarantined_events.load_date
-
-),
-
--- newest event at or before the end of each day; the as-of time is the end of the as-of day
-newest_events as (
-
-    select
-        event_date,
-        max(event_at) as newest_event_at
-    from events
-    group by event_date
-
-),
-
-freshness_values as (
-
-    select
-        dates.date_day as period_start,
-        (
-            extract(epoch from cast({{ dbt.dateadd('day', 1, 'dates.date_day') }} as timestamp))
-            - extract(epoch from max(newest_events.newest_event_at) over (
-                order by dates.date_day
-                rows between unbounded preceding and current row
-            ))
-        ) / 3600.0 as data_freshness_hours
-    from dates
-    left join newest_events
-        on dates.date_day = newest_events.event_date
-
-),
-
 period_values as (
 
     select
         periods.grain,
         periods.period_start,
         periods.period_end,
-        load_values.quarantined_rows,
-        load_values.raw_rows,
-        freshness_values.data_freshness_hours,
+        load_quality.bad_rows,
+        load_quality.loaded_rows,
+        load_quality.data_freshness_hours,
         retention_values.previous_month_cohort_projects,
         retention_values.previous_month_cohort_retained_projects,
         coalesce(run_values.pipeline_runs, 0) as pipeline_runs,
@@ -312,14 +209,10 @@ period_values as (
         on
             periods.grain = 'month'
             and periods.period_start = retention_values.period_start
-    left join load_values
+    left join load_quality
         on
             periods.grain = 'day'
-            and periods.period_start = load_values.period_start
-    left join freshness_values
-        on
-            periods.grain = 'day'
-            and periods.period_start = freshness_values.period_start
+            and periods.period_start = load_quality.date_day
 
 ),
 
@@ -334,14 +227,15 @@ metric_columns as (
         / nullif(pipeline_runs, 0) as prod_pipeline_run_share,
         cast(previous_month_cohort_retained_projects as double precision)
         / nullif(previous_month_cohort_projects, 0) as new_project_retention_rate,
-        cast(quarantined_rows as double precision) / nullif(raw_rows, 0) as bad_event_share
+        cast(bad_rows as double precision) / nullif(loaded_rows, 0) as bad_event_share
     from period_values
 
 ),
 
--- one row per registry metric and grain; `value` is the column name of the publishing contract (hence the noqa below)
+-- one row per registry metric and grain; `value` is the column name of the publishing
+-- contract (hence the noqa below)
 metric_values as (
-    {% for metric in config.get('meta')['metric_registry'] %}
+    {% for metric in telemetry_kpis.metric_registry() %}
         select
             '{{ metric.name }}' as metric_name,
             grain,
@@ -349,10 +243,7 @@ metric_values as (
             period_end,
             cast({{ metric.name }} as double precision) as value  -- noqa: RF04
         from metric_columns
-        where
-            grain in (
-                '{{ metric.grains | join("', '") }}'
-            )
+        where grain in ({{ telemetry_kpis.quoted_list(metric.grains) }})
         {%- if not loop.last %}
             union all
         {%- endif %}

@@ -7,7 +7,7 @@ with
 
 as_of as (
 
-    select * from {{ ref('dim_as_of_date') }}
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 

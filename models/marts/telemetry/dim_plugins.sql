@@ -24,7 +24,7 @@ executions as (
 
 as_of as (
 
-    select * from {{ ref('dim_as_of_date') }}
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 

@@ -27,7 +27,7 @@ dates as (
 
 as_of as (
 
-    select * from {{ ref('dim_as_of_date') }}
+    select * from {{ ref('int_as_of_date') }}
 
 ),
 
