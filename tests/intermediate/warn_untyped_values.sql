@@ -29,7 +29,7 @@ plugin_entries as (
 untyped as (
 
     select
-        'int_project_contexts' as model_name,
+        'int_telemetry_events' as model_name,
         'project_uuid_source' as column_name,
         count(*) as untyped_values
     from contexts
@@ -40,7 +40,7 @@ untyped as (
     union all
 
     select
-        'int_environment_contexts' as model_name,
+        'int_telemetry_events' as model_name,
         'is_ci_environment' as column_name,
         count(*) as untyped_values
     from contexts

@@ -1,8 +1,8 @@
 {#-
     Every CLI execution up to the as-of date (int_cli_executions already leaves
     out processes that only sent a telemetry_state_change_event) with its execution-level rules
-    (metrics.md "Activity" and "Pipelines"): execution event, pipeline run, pipeline identity,
-    resolved environment name. fct_cli_executions adds the project-dependent qualifying flag.
+    (metrics.md "Activity" and "Pipelines"): execution event, qualifying execution (with the
+    project's attributes), pipeline run, pipeline identity, resolved environment name.
 
     A view: the costly part (plugin lists, pipeline hashes) is computed once per execution by
     the incremental int_execution_pipeline_specs; what moves between runs (the as-of date, the
@@ -52,6 +52,12 @@ plugins as (
 as_of as (
 
     select * from {{ ref('int_as_of_date') }}
+
+),
+
+projects as (
+
+    select * from {{ ref('int_project_attributes') }}
 
 ),
 
@@ -203,6 +209,27 @@ classified as (
 
 ),
 
+-- The qualifying rule (metrics.md "Activity"): an execution event on day E qualifies when
+-- E - date(first event of the project) >= min_project_age_days and the project's ID source
+-- is not `random` (after the persisted_random promotion).
+qualified as (
+
+    select
+        classified.*,
+        coalesce(
+            classified.is_execution_event
+            and projects.project_id_source <> 'random'
+            and {{ telemetry_kpis.days_between(
+                'projects.first_event_date', 'classified.execution_date'
+            ) }} >= {{ var('min_project_age_days') }},
+            false
+        ) as is_qualifying_execution
+    from classified
+    left join projects
+        on classified.project_id = projects.project_id
+
+),
+
 final as (
 
     select
@@ -235,6 +262,7 @@ final as (
         plugin_count,
         is_production_environment,
         is_execution_event,
+        is_qualifying_execution,
         is_pipeline_run,
         raw_pipeline_spec_kind,
         raw_pipeline_spec,
@@ -242,7 +270,7 @@ final as (
         case when is_pipeline_run then raw_pipeline_spec end as pipeline_spec,
         case when is_pipeline_run then raw_pipeline_canonical_text end as pipeline_canonical_text,
         case when is_pipeline_run then raw_pipeline_id end as pipeline_id
-    from classified
+    from qualified
 
 )
 

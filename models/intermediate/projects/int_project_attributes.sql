@@ -1,7 +1,9 @@
 {#-
     The project attributes of metrics.md "Project attributes", up to the as-of
     date: first/last event, lifespan, ID source with the persisted_random promotion, CI-only,
-    opted out, first Meltano version. dim_projects adds activity and the new-project rule.
+    opted out, first Meltano version. Read from int_cli_executions (none of these attributes
+    depends on how an execution is classified), so that int_executions_classified can use
+    them. dim_projects adds activity and the new-project rule.
 -#}
 with
 
@@ -11,9 +13,9 @@ events as (
 
 ),
 
-executions as (
+all_executions as (
 
-    select * from {{ ref('int_executions_classified') }}
+    select * from {{ ref('int_cli_executions') }}
 
 ),
 
@@ -26,6 +28,16 @@ state_changes as (
 as_of as (
 
     select * from {{ ref('int_as_of_date') }}
+
+),
+
+-- executions count up to the as-of date, by their start day
+executions as (
+
+    select all_executions.*
+    from all_executions
+    inner join as_of
+        on all_executions.execution_date <= as_of.as_of_date
 
 ),
 

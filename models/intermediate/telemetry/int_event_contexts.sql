@@ -12,9 +12,9 @@
     The only place the big `contexts` column is parsed: each kept copy's contexts array
     unnested once, one row per context; then each com.meltano context is read ONCE for every
     field its typed context model needs (one multi-path extract with the paths of its schema
-    only; `json_parse` / `json_field`). The typed context models (int_cli_contexts,
-    int_environment_contexts, int_project_contexts, int_plugin_entries) select their schema's
-    rows and columns: no model stores or parses a context's JSON again, except the few
+    only; `json_parse` / `json_field`). int_cli_contexts, int_plugin_entries and
+    int_telemetry_events (project and environment contexts) select their schema's rows and
+    columns: no model stores or parses a context's JSON again, except the few
     sub-documents kept as JSON text (the plugins array, the command options, env-var maps).
     Schemas no KPI reads (exception_context) are kept as rows without fields.
 

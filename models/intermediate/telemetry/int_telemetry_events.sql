@@ -16,6 +16,7 @@
     execution_id = project_context.context_uuid (pure legacy struct events: their event_id),
     project_id = project_context.project_uuid (pure legacy: se_label). Also carries the
     per-event facts int_cli_executions aggregates, so that model reads small columns only.
+    The project and environment contexts are typed here, from int_event_contexts.
 
     Incremental: the events whose kept copy changed since the last run (`_kept_at`), replaced
     by event_id, joined to their rows of the event-level models (built in the same run).
@@ -36,15 +37,83 @@ with events as (
 
 ),
 
+-- the com.meltano project and environment contexts of those events (parsed once by
+-- int_event_contexts); a project context counts only with a non-empty project_uuid
+meltano_contexts as (
+
+    select * from {{ ref('int_event_contexts') }}
+    where
+        {{ telemetry_kpis.changed_since_last_run() }}
+        and schema_vendor = 'com.meltano'
+        and (
+            schema_name = 'environment_context'
+            or (
+                schema_name = 'project_context'
+                and {{ telemetry_kpis.trim_whitespace('project_uuid') }} <> ''
+            )
+        )
+
+),
+
+-- An event carries one context of each; should it carry several, the first one counts.
+first_contexts as (
+
+    select
+        event_id,
+        schema_name,
+        min(context_index) as context_index
+    from meltano_contexts
+    group by event_id, schema_name
+
+),
+
+first_meltano_contexts as (
+
+    select meltano_contexts.*
+    from meltano_contexts
+    inner join first_contexts
+        on
+            meltano_contexts.event_id = first_contexts.event_id
+            and meltano_contexts.context_index = first_contexts.context_index
+
+),
+
 project_contexts as (
 
-    select * from {{ ref('int_project_contexts') }}
+    select
+        event_id,
+        context_uuid,
+        project_uuid,
+        client_uuid,
+        environment_name_hash,
+        case send_anonymous_usage_stats_text
+            when 'true' then true
+            when 'false' then false
+        end as send_anonymous_usage_stats,
+        -- another ID source cannot be typed: NULL, counted by warn_untyped_values
+        case
+            when project_uuid_source in ('explicit', 'derived', 'random')
+                then project_uuid_source
+        end as project_uuid_source
+    from first_meltano_contexts
+    where schema_name = 'project_context'
 
 ),
 
 environment_contexts as (
 
-    select * from {{ ref('int_environment_contexts') }}
+    select
+        event_id,
+        context_uuid,
+        parent_context_uuid,
+        meltano_version,
+        python_version,
+        case is_ci_environment_text
+            when 'true' then true
+            when 'false' then false
+        end as is_ci_environment
+    from first_meltano_contexts
+    where schema_name = 'environment_context'
 
 ),
 
@@ -152,7 +221,7 @@ usable as (
             when event_schema_name = 'exit_event' then cast(exit_code as {{ dbt.type_string() }})
             when event_schema_name = 'telemetry_state_change_event' then setting_name
         end as event_action,
-        event_schema_name != 'telemetry_state_change_event'
+        event_schema_name <> 'telemetry_state_change_event'
         or event_schema_name is null as is_execution_event,
         is_pure_legacy as is_legacy_struct,
         event_schema_version,

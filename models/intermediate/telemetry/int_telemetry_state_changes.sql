@@ -26,9 +26,10 @@ with events as (
 
 ),
 
-project_contexts as (
+-- attributed by int_telemetry_events (built earlier in the same run)
+attributed_events as (
 
-    select * from {{ ref('int_project_contexts') }}
+    select * from {{ ref('int_telemetry_events') }}
 
 ),
 
@@ -36,8 +37,8 @@ final as (
 
     select
         events.event_id,
-        project_contexts.context_uuid as execution_id,
-        project_contexts.project_uuid as project_id,
+        attributed_events.execution_id,
+        attributed_events.project_id,
         events.event_at,
         events.event_date,
         events.uploaded_at,
@@ -47,7 +48,7 @@ final as (
         {{ telemetry_kpis.json_text('events.event_data', ['changed_to']) }} as changed_to,
         events._kept_at
     from events
-    left join project_contexts on events.event_id = project_contexts.event_id
+    left join attributed_events on events.event_id = attributed_events.event_id
 
 )
 

@@ -12,20 +12,22 @@ projects as (
 
 ),
 
-activity as (
+executions as (
 
-    select * from {{ ref('fct_project_activity_daily') }}
+    select * from {{ ref('int_executions_classified') }}
 
 ),
 
+-- a project's first active day is its first qualifying execution's day (the execution makes
+-- it active that day, and nothing earlier could)
 first_activity as (
 
     select
         project_id,
-        min(date_day) as first_active_date,
-        max(case when has_qualifying_execution then date_day end) as last_qualifying_date
-    from activity
-    where is_active
+        min(execution_date) as first_active_date,
+        max(execution_date) as last_qualifying_date
+    from executions
+    where is_qualifying_execution
     group by project_id
 
 ),

@@ -1,20 +1,12 @@
 {#-
     One row per Meltano CLI execution (process) up to the as-of date, with the activity and
-    pipeline flags of metrics.md. The qualifying rule lives here:
-    an execution event on day E is qualifying when E - date(first_event_at) >= min_project_age_days
-    and the project's ID source is not `random` (after the persisted_random promotion).
+    pipeline flags of metrics.md (from int_executions_classified, where the rules live).
 -#}
 with
 
 executions as (
 
     select * from {{ ref('int_executions_classified') }}
-
-),
-
-projects as (
-
-    select * from {{ ref('int_project_attributes') }}
 
 ),
 
@@ -45,18 +37,12 @@ final as (
         executions.run_blocks_hash,
         executions.plugin_count,
         executions.is_execution_event,
-        executions.is_execution_event
-        and projects.project_id_source <> 'random'
-        and {{ telemetry_kpis.days_between(
-            'projects.first_event_date', 'executions.execution_date'
-        ) }} >= {{ var('min_project_age_days') }} as is_qualifying_execution,
+        executions.is_qualifying_execution,
         executions.is_pipeline_run,
         executions.pipeline_spec_kind,
         executions.pipeline_spec,
         executions.pipeline_id
     from executions
-    inner join projects
-        on executions.project_id = projects.project_id
 
 )
 

@@ -6,7 +6,7 @@ with
 
 executions as (
 
-    select * from {{ ref('fct_cli_executions') }}
+    select * from {{ ref('int_executions_classified') }}
 
 ),
 

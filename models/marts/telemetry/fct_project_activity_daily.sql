@@ -15,7 +15,7 @@ projects as (
 
 executions as (
 
-    select * from {{ ref('fct_cli_executions') }}
+    select * from {{ ref('int_executions_classified') }}
 
 ),
 
@@ -128,6 +128,9 @@ final as (
         successful_pipeline_run_count,
         has_qualifying_execution,
         is_active,
+        -- EOM-active: active on the day a month is evaluated on (its last day, or the as-of
+        -- date while in progress)
+        is_active and is_month_evaluation_date as is_eom_active,
         is_active
         and not coalesce(
             max(case when is_active then 1 else 0 end) over (

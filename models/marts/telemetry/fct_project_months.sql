@@ -94,8 +94,7 @@ monthly_activity as (
         sum(qualifying_execution_count) as qualifying_execution_count,
         sum(pipeline_run_count) as pipeline_run_count,
         sum(successful_pipeline_run_count) as successful_pipeline_run_count,
-        max(case when is_month_evaluation_date and is_active then 1 else 0 end)
-        = 1 as is_eom_active,
+        max(case when is_eom_active then 1 else 0 end) = 1 as is_eom_active,
         max(case when is_first_active_day then 1 else 0 end) = 1 as is_first_active_month
     from activity
     group by project_id, month_start_date

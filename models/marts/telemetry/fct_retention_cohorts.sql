@@ -11,9 +11,9 @@ projects as (
 
 ),
 
-project_months as (
+activity as (
 
-    select * from {{ ref('fct_project_months') }}
+    select * from {{ ref('fct_project_activity_daily') }}
 
 ),
 
@@ -76,13 +76,13 @@ retained as (
 
     select
         cohort_members.cohort_month_start_date,
-        project_months.month_start_date,
+        activity.month_start_date,
         count(*) as eom_active_project_count
     from cohort_members
-    inner join project_months
-        on cohort_members.project_id = project_months.project_id
-    where project_months.is_eom_active
-    group by cohort_members.cohort_month_start_date, project_months.month_start_date
+    inner join activity
+        on cohort_members.project_id = activity.project_id
+    where activity.is_eom_active
+    group by cohort_members.cohort_month_start_date, activity.month_start_date
 
 ),
 
