@@ -22,7 +22,7 @@
     NULL). Contexts of other vendors or unknown schema names are kept (schema split) without
     fields.
 
-    The contexts text is read from the raw row of the kept copy (stg_snowplow__events_contexts,
+    The contexts text is read from the raw row of the kept copy (base_snowplow__events_contexts,
     by load and line): no model stores a second copy of it.
 
     Incremental: only events whose kept copy changed since the last run (`_kept_at`) are
@@ -143,7 +143,7 @@ with events as (
 -- A null contexts explodes into no rows anyway.
 raw_contexts as (
 
-    select * from {{ ref('stg_snowplow__events_contexts') }}
+    select * from {{ ref('base_snowplow__events_contexts') }}
 
 ),
 
