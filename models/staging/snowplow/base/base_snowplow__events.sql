@@ -30,8 +30,8 @@
 
     row_hash (the last dedup tie-breaker) is the SHA-256 of the whole row. It only decides
     between copies of one event_id with the same uploaded_at and collector time, so it is only
-    computed for those copies (hashing every 6.5 KB row was the most expensive step of the
-    build), including a copy of an earlier load that a new copy ties with (read again).
+    computed for those copies (hashing every multi-KB row would dominate the build), including
+    a copy of an earlier load that a new copy ties with (read again).
 -#}
 
 {%- set known_event_names = [
