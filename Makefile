@@ -19,9 +19,13 @@ demo: setup
 setup:
 	@scripts/dev/setup.sh
 
-## test: every test (ruff, sqlfluff, pytest on DuckDB and PostgreSQL)
+## test: every test (the lint hooks, then pytest on DuckDB and PostgreSQL)
 test:
 	@scripts/dev/run_tests.sh
+
+## lint: the pre-commit hooks on every file (ruff, ruff format, mypy, sqlfluff, YAML, whitespace)
+lint: setup
+	@scripts/dev/lint.sh
 
 ## docs: generate the dbt docs site (target/index.html)
 docs: setup

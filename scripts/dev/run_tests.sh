@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test of the project: Python lint, SQL lint, and pytest (which builds the dbt project on a
+# Every test of the project: the pre-commit hooks (Python and SQL lint, formatting, types), and
+# pytest (which builds the dbt project on a
 # real DuckDB file and a real PostgreSQL server, runs every dbt data and unit test on both, and
 # compares their results). Uses the server in KPIS_PG_* when set; otherwise starts a throwaway
 # one with scripts/dev/postgres.sh (needs Debian's postgresql package).
@@ -13,12 +14,8 @@ if [ -z "${KPIS_PG_HOST:-}" ]; then
   eval "$(scripts/dev/postgres.sh start)"
 fi
 
-echo "== ruff (Python lint)"
-ruff check scripts tests
-
-echo "== sqlfluff (SQL lint, dbt templater on DuckDB)"
-lint_db=$(mktemp -d)/lint.duckdb
-KPIS_DUCKDB_PATH=$lint_db DBT_TARGET=duckdb sqlfluff lint models analyses --processes 2
+echo "== lint (pre-commit on every file: ruff, ruff format, mypy, sqlfluff, YAML, whitespace)"
+scripts/dev/lint.sh
 
 echo "== pytest (DuckDB and PostgreSQL)"
 pytest "$@"
