@@ -12,7 +12,8 @@ Key results (``evaluate_key_result``), with ``as_of`` the evaluation date:
 * **progress** = (current - start) / (target - start): 0 at the start value, 1 at the target,
   the same formula when the target is below the start (lower is better). Not clipped. When
   target = start (hold the line) progress is 1 when the current value is on the good side of
-  the target (``direction``, default increase), else 0.
+  the target (``direction``; by default the metric's registry direction, higher or lower
+  is better), else 0.
 * **expected progress** = share of the timeframe elapsed on the day the current value was
   measured (its ``period_end``, or ``as_of`` for a partial period): days since start + 1 over
   the timeframe's days, clipped to [0, 1].
@@ -59,15 +60,14 @@ import numpy as np
 import pandas as pd
 
 from telemetry_kpis.definitions import (
-    COMPUTED_METRICS,
     DEFAULT_BASELINE_PERIODS,
     DEFAULT_TREND_PERIODS,
     MANUAL,
-    METRICS,
     Definitions,
     HealthMetric,
     KeyResult,
     Timeframe,
+    metrics,
 )
 
 ON_TRACK_TOLERANCE = 0.10
@@ -336,7 +336,7 @@ def evaluate_key_result(
     okr_label: str = "",
 ) -> KeyResultResult:
     """Progress, pace, projection and status of one key result on its series."""
-    kind = "count" if kr.kpi == MANUAL else METRICS[kr.kpi].kind
+    kind = "count" if kr.kpi == MANUAL else metrics()[kr.kpi].kind
     result = KeyResultResult(
         key=kr.key,
         okr=kr.okr,
@@ -427,7 +427,8 @@ def evaluate_health_metric(
     computed_value: float | None = None,
 ) -> HealthResult:
     """Range, change vs baseline and anomaly score of one health metric; ok / warn / alarm."""
-    info = COMPUTED_METRICS[hm.metric] if hm.computed else METRICS[hm.metric]
+    # a computed metric shares its name, and so its kind, with the published series
+    info = metrics()[hm.metric]
     rng = hm.expected_range
     result = HealthResult(
         key=hm.key,

@@ -25,7 +25,7 @@ from typing import Any
 
 import pandas as pd
 
-from telemetry_kpis.definitions import METRICS
+from telemetry_kpis.definitions import metrics
 from telemetry_kpis.evaluate import QualityResult
 
 GRAINS = ("day", "week", "month")
@@ -85,8 +85,8 @@ def series_steps(frame: pd.DataFrame) -> pd.DataFrame:
 def _suites(frame: pd.DataFrame) -> list[tuple[str, pd.DataFrame, list[tuple[Any, str]]]]:
     import great_expectations.expectations as gxe
 
-    rate_metrics = [m for m, info in METRICS.items() if info.kind == "rate"]
-    count_metrics = [m for m, info in METRICS.items() if info.kind == "count"]
+    rate_metrics = [m for m, info in metrics().items() if info.kind == "rate"]
+    count_metrics = [m for m, info in metrics().items() if info.kind == "count"]
     key = ["metric_name", "grain", "period_start"]
     return [
         (
