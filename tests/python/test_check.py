@@ -8,6 +8,7 @@ the publishing contract, so they do not depend on the dbt marts. ``make_kpi_valu
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -281,7 +282,8 @@ def test_markdown_and_public_json(duckdb_env, tmp_path):
     markdown = kpis(*base, "--format", "markdown", env=duckdb_env)
     assert markdown.returncode == 0, markdown.stderr
     assert "## Key results" in markdown.stdout and "## Health metrics" in markdown.stdout
-    assert "| OKR: Grow | Increase MAP |" in markdown.stdout
+    # a GitHub table row (cells padded to the column width)
+    assert re.search(r"^\| OKR: Grow +\| Increase MAP +\|", markdown.stdout, re.MULTILINE)
     assert "[link](https://bi.example.com/runbooks/success)" in markdown.stdout
 
     public = kpis(*base, "--format", "json", "--public", env=duckdb_env)
@@ -374,3 +376,24 @@ def test_freshness_without_executions_table_is_no_data(duckdb_env, tmp_path):
     assert result.returncode == 0, result.stderr
     health = {h["key"]: h for h in json.loads(result.stdout)["health_metrics"]}
     assert health["freshness"]["status"] == "warn" and health["freshness"]["note"] == "no data"
+
+
+def test_rendered_tables_in_process(tmp_path):
+    """Text and Markdown tables: same columns and cells; Markdown escapes a `|` in a cell."""
+    from telemetry_kpis.check import render_markdown, render_text, tables
+    from telemetry_kpis.definitions import load_definitions
+    from telemetry_kpis.evaluate import evaluate, prepare_kpi_values
+
+    text = SMALL_DEFINITIONS.replace("goal: More pipeline runs", "goal: Runs | more")
+    definitions = load_definitions(definitions_dir(tmp_path, text))
+    evaluation = evaluate(definitions, prepare_kpi_values(make_kpi_values()), AS_OF, computed={})
+    plain, markdown = render_text(evaluation), render_markdown(evaluation)
+    for table in tables(evaluation):
+        header = next(x for x in plain.splitlines() if x.startswith(table.headers[0] + " "))
+        assert header.split() == " ".join(table.headers).split()
+        md_header = next(x for x in markdown.splitlines() if x.startswith(f"| {table.headers[0]} "))
+        assert [c.strip() for c in md_header.strip("|").split("|")] == [*table.headers, "Link"]
+        for row in table.rows:
+            assert all(cell in plain for cell in row)
+    assert "Runs \\| more" in markdown and "| Runs | more" not in markdown
+    assert "[link](https://bi.example.com/runs)" in markdown
