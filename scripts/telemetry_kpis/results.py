@@ -9,9 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field, replace
 from datetime import date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 KR_STATUSES = ("no data", "not started", "achieved", "missed", "on track", "at risk", "off track")
 LEVELS = ("ok", "warn", "alarm")
