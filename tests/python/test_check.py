@@ -200,6 +200,17 @@ def stable(report):
     return report
 
 
+def test_sample_kpi_values_follow_the_registry():
+    """The sample table publishes registry metrics only, each at exactly its grains."""
+    from telemetry_kpis.registry import load_registry
+
+    registry = load_registry()
+    frame = make_kpi_values()
+    for metric, grains in frame.groupby("metric_name")["grain"].unique().items():
+        assert metric in registry, metric
+        assert set(grains) == set(registry[metric].grains), metric
+
+
 # --- end to end on both engines ---------------------------------------------------------------
 def test_shipped_definitions_on_duckdb_and_postgres(duckdb_env, postgres_env, tmp_path):
     """Same data in both engines: same statuses and numbers, quality suites pass, exit 0."""
