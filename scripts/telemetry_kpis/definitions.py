@@ -68,7 +68,8 @@ __all__ = [
 
 
 def __getattr__(name: str) -> dict[str, Metric]:
-    # ``METRICS`` stays importable for callers of the older constant, read lazily like metrics().
+    # ``METRICS``: the registry as a mapping for code that imports the name; read lazily, like
+    # metrics(), so that importing this module needs no project.
     if name == "METRICS":
         return metrics()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
