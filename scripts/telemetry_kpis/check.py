@@ -21,7 +21,7 @@ from telemetry_kpis.errors import UserError
 
 if TYPE_CHECKING:
     from telemetry_kpis.definitions import Definitions
-    from telemetry_kpis.evaluate import Evaluation
+    from telemetry_kpis.results import Evaluation, HealthResult, KeyResultResult, QualityResult
 
 HELP = "evaluate OKR key results, health metrics and data quality (exit 1 on an alarm)"
 DESCRIPTION = """\
@@ -132,7 +132,7 @@ def gather(
     public: bool,
 ) -> Checked:
     """Definitions + warehouse → a complete Evaluation (shared by check and report)."""
-    from telemetry_kpis.definitions import load_definitions
+    from telemetry_kpis.definitions import LIVE_FRESHNESS, load_definitions
     from telemetry_kpis.settings import Settings
 
     # Definitions first: a mistake in a file is reported before anything heavy is imported.
@@ -148,7 +148,7 @@ def gather(
         computed: dict[str, float | None] = {}
         if any(h.computed for h in definitions.health_metrics):
             newest = read_newest_execution_at(engine, moment)
-            computed["data_freshness_hours"] = (
+            computed[LIVE_FRESHNESS] = (
                 None if newest is None else (moment - newest).total_seconds() / 3600
             )
     finally:
@@ -175,8 +175,12 @@ class Table:
     links: list[str | None] | None = None  # per row, for markdown
 
 
-def _kr_value(kr, value, *, example_mark: bool = False) -> str:
-    from telemetry_kpis.evaluate import format_value
+def _status_cell(status: str) -> str:
+    return status.upper() if status != "ok" else "ok"
+
+
+def _kr_value(kr: KeyResultResult, value: float | None, *, example_mark: bool = False) -> str:
+    from telemetry_kpis.formatting import format_value
 
     if kr.redacted:
         return "(internal)"
@@ -184,109 +188,102 @@ def _kr_value(kr, value, *, example_mark: bool = False) -> str:
     return text + "*" if kr.example and example_mark else text
 
 
-def tables(evaluation: Evaluation) -> list[Table]:
-    from telemetry_kpis.evaluate import format_progress, format_range, format_value
+def _kr_row(kr: KeyResultResult) -> list[str]:
+    from telemetry_kpis.formatting import format_progress
 
-    krs = evaluation.key_results
-    kr_rows = []
-    for kr in krs:
-        current = _kr_value(kr, kr.current_value)
-        if kr.partial and not kr.redacted:
-            current += " (partial)"
-        kr_rows.append(
-            [
-                kr.okr_label,
-                kr.goal,
-                f"{kr.kpi}/{kr.grain}" if kr.grain else kr.kpi,
-                f"{kr.timeframe_start}..{kr.timeframe_end}",
-                current,
-                _kr_value(kr, kr.start_value, example_mark=True),
-                _kr_value(kr, kr.target_value, example_mark=True),
-                format_progress(kr.progress),
-                format_progress(kr.expected_progress),
-                _kr_value(kr, kr.projected_value) if kr.projected_value is not None else "—",
-                kr.status,
-            ]
-        )
+    current = _kr_value(kr, kr.current_value)
+    if kr.partial and not kr.redacted:
+        current += " (partial)"
+    return [
+        kr.okr_label,
+        kr.goal,
+        f"{kr.kpi}/{kr.grain}" if kr.grain else kr.kpi,
+        f"{kr.timeframe_start}..{kr.timeframe_end}",
+        current,
+        _kr_value(kr, kr.start_value, example_mark=True),
+        _kr_value(kr, kr.target_value, example_mark=True),
+        format_progress(kr.progress),
+        format_progress(kr.expected_progress),
+        _kr_value(kr, kr.projected_value) if kr.projected_value is not None else "—",
+        kr.status,
+    ]
+
+
+def _kr_table(krs: list[KeyResultResult]) -> Table:
     foot = []
     if any(kr.example for kr in krs):
         foot.append("* example start/target value (example: true in the definition)")
     if any(kr.redacted for kr in krs):
         foot.append("(internal): value redacted in the public view")
-    kr_table = Table(
+    headers = ["OKR", "Key result", "Metric", "Timeframe", "Current", "Start", "Target"]
+    headers += ["Progress", "Expected", "Projected", "Status"]
+    return Table(
         "Key results",
-        [
-            "OKR",
-            "Key result",
-            "Metric",
-            "Timeframe",
-            "Current",
-            "Start",
-            "Target",
-            "Progress",
-            "Expected",
-            "Projected",
-            "Status",
-        ],
-        kr_rows,
+        headers,
+        [_kr_row(kr) for kr in krs],
         "; ".join(foot),
         links=[kr.dashboard for kr in krs],
     )
 
-    health_rows = []
-    for h in evaluation.health:
-        if h.redacted:
-            value, rng = "(internal)", "(internal)"
-        else:
-            value = format_value(h.value, h.kind)
-            rng = format_range(h)
-        change = "—" if h.change_pct is None else f"{h.change_pct:+.1f}%"
-        z = "—" if h.anomaly_score is None else f"{h.anomaly_score:+.1f}"
-        if h.redacted and h.breaches:
-            details = f"{len(h.breaches)} breach(es), values redacted"
-        else:
-            details = "; ".join(h.breaches)
-        if h.note:
-            details = f"{details}; {h.note}" if details else h.note
-        period = str(h.period_end) if h.period_end else ("now" if h.grain is None else "—")
-        health_rows.append(
-            [
-                h.key,
-                f"{h.metric}/{h.grain}" if h.grain else h.metric,
-                period,
-                value,
-                rng,
-                change,
-                z,
-                h.status.upper() if h.status != "ok" else "ok",
-                details,
-            ]
-        )
-    health_table = Table(
+
+def _health_row(h: HealthResult) -> list[str]:
+    from telemetry_kpis.formatting import format_range, format_value
+
+    if h.redacted:
+        value, rng = "(internal)", "(internal)"
+    else:
+        value, rng = format_value(h.value, h.kind), format_range(h)
+    if h.redacted and h.breaches:
+        details = f"{len(h.breaches)} breach(es), values redacted"
+    else:
+        details = "; ".join(h.breaches)
+    if h.note:
+        details = f"{details}; {h.note}" if details else h.note
+    return [
+        h.key,
+        f"{h.metric}/{h.grain}" if h.grain else h.metric,
+        str(h.period_end) if h.period_end else ("now" if h.grain is None else "—"),
+        value,
+        rng,
+        "—" if h.change_pct is None else f"{h.change_pct:+.1f}%",
+        "—" if h.anomaly_score is None else f"{h.anomaly_score:+.1f}",
+        _status_cell(h.status),
+        details,
+    ]
+
+
+def _health_table(health: list[HealthResult]) -> Table:
+    return Table(
         "Health metrics",
         ["Name", "Metric", "Period", "Value", "Range", "Change", "Robust z", "Status", "Details"],
-        health_rows,
-        links=[h.runbook for h in evaluation.health],
+        [_health_row(h) for h in health],
+        links=[h.runbook for h in health],
     )
-    result = [kr_table, health_table]
+
+
+def _quality_table(quality: list[QualityResult]) -> Table:
+    return Table(
+        "Data quality (great-expectations on marts.kpi_values)",
+        ["Check", "Expectation", "Rows", "Failed", "Status", "Details"],
+        [
+            [
+                q.description,
+                q.name,
+                str(q.checked),
+                str(q.failed),
+                _status_cell(q.status),
+                q.details,
+            ]
+            for q in quality
+        ],
+    )
+
+
+def tables(evaluation: Evaluation) -> list[Table]:
+    """The key result, health metric and (when it ran) data-quality tables, as text cells."""
+    result = [_kr_table(evaluation.key_results), _health_table(evaluation.health)]
     if evaluation.quality_ran:
-        result.append(
-            Table(
-                "Data quality (great-expectations on marts.kpi_values)",
-                ["Check", "Expectation", "Rows", "Failed", "Status", "Details"],
-                [
-                    [
-                        q.description,
-                        q.name,
-                        str(q.checked),
-                        str(q.failed),
-                        q.status.upper() if q.status != "ok" else "ok",
-                        q.details,
-                    ]
-                    for q in evaluation.quality
-                ],
-            )
-        )
+        result.append(_quality_table(evaluation.quality))
     return result
 
 
@@ -299,6 +296,13 @@ def _header(evaluation: Evaluation) -> str:
     )
 
 
+def _tabulate(rows: list[list[str]], headers: list[str], fmt: str) -> str:
+    from tabulate import tabulate
+
+    # cells are already formatted text: no number parsing, nothing stripped
+    return tabulate(rows, headers, tablefmt=fmt, disable_numparse=True, preserve_whitespace=True)
+
+
 def render_text(evaluation: Evaluation) -> str:
     lines = [_header(evaluation)]
     for table in tables(evaluation):
@@ -306,12 +310,7 @@ def render_text(evaluation: Evaluation) -> str:
         if not table.rows:
             lines.append("(none defined)")
             continue
-        widths = [len(h) for h in table.headers]
-        for row in table.rows:
-            widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]
-        widths[-1] = 0  # last column is not padded
-        for row in [table.headers, *table.rows]:
-            lines.append("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+        lines.append(_tabulate(table.rows, table.headers, "plain"))
         if table.footnote:
             lines.append(table.footnote)
     return "\n".join(lines) + "\n"
@@ -328,15 +327,14 @@ def render_markdown(evaluation: Evaluation) -> str:
         if not table.rows:
             lines.append("(none defined)")
             continue
-        link_header = ["Link"] if table.links else []
-        lines.append("| " + " | ".join([*table.headers, *link_header]) + " |")
-        lines.append("|" + "---|" * (len(table.headers) + len(link_header)))
-        for i, row in enumerate(table.rows):
-            cells = [_md_cell(c) for c in row]
-            if table.links:
-                link = table.links[i]
-                cells.append(f"[link]({link})" if link else "")
-            lines.append("| " + " | ".join(cells) + " |")
+        headers, rows = table.headers, [[_md_cell(c) for c in row] for row in table.rows]
+        if table.links:
+            headers = [*headers, "Link"]
+            rows = [
+                [*row, f"[link]({link})" if link else ""]
+                for row, link in zip(rows, table.links, strict=True)
+            ]
+        lines.append(_tabulate(rows, headers, "github"))
         if table.footnote:
             lines += ["", table.footnote]
     return "\n".join(lines) + "\n"

@@ -1,4 +1,4 @@
-"""Key result progress and status, health checks: pure functions on pandas DataFrames.
+"""Key result progress and status, and the whole evaluation: pure functions on DataFrames.
 
 Input: the rows of ``marts.kpi_values`` (``metric_name, grain, period_start, period_end, value,
 is_complete``) and the validated definitions. No warehouse, no clock: the as-of date is an
@@ -12,7 +12,8 @@ Key results (``evaluate_key_result``), with ``as_of`` the evaluation date:
 * **progress** = (current - start) / (target - start): 0 at the start value, 1 at the target,
   the same formula when the target is below the start (lower is better). Not clipped. When
   target = start (hold the line) progress is 1 when the current value is on the good side of
-  the target (``direction``, default increase), else 0.
+  the target (``direction``; by default the metric's registry direction, higher or lower
+  is better), else 0.
 * **expected progress** = share of the timeframe elapsed on the day the current value was
   measured (its ``period_end``, or ``as_of`` for a partial period): days since start + 1 over
   the timeframe's days, clipped to [0, 1].
@@ -31,54 +32,68 @@ Key results (``evaluate_key_result``), with ``as_of`` the evaluation date:
   off track     otherwise
   ============  =====================================================================
 
-Health metrics (``evaluate_health_metric``), on the latest complete period with a value:
-
-* **range**: breach when the value is below ``expected_range.min`` or above ``max`` (both
-  bounds allowed; ``min == max`` accepts exactly that value).
-* **change vs baseline**: baseline = median of the ``baseline_periods`` complete values before
-  the current one; change % = (value - baseline) / |baseline| * 100; breach below
-  ``-max_drop_pct`` or above ``max_rise_pct``. Undefined when the baseline is 0.
-* **anomaly**: robust z-score = 0.6745 * (value - median) / MAD over the trailing window (MAD =
-  median absolute deviation). When MAD is 0 the mean absolute deviation is used instead
-  (z = (value - median) / (1.2533 * meanAD)); when that is 0 too, any other value is an
-  infinite score. Breach when |z| > threshold.
-* Baseline and anomaly need at least :data:`MIN_HISTORY` earlier values; with fewer they are
-  skipped (noted, not a breach).
-* **status**: ``ok``; a breach raises the metric's ``severity`` (``warn`` or ``alarm``); no value
-  at all is ``warn`` ("no data").
+Health metrics are evaluated in :mod:`telemetry_kpis.evaluate_health`; the result types are in
+:mod:`telemetry_kpis.results` and the display formats in :mod:`telemetry_kpis.formatting`. All
+are re-exported here, the module the commands and tests import.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from telemetry_kpis.definitions import (
-    COMPUTED_METRICS,
-    DEFAULT_BASELINE_PERIODS,
     DEFAULT_TREND_PERIODS,
     MANUAL,
-    METRICS,
     Definitions,
-    HealthMetric,
     KeyResult,
     Timeframe,
+    metrics,
 )
+from telemetry_kpis.evaluate_health import MIN_HISTORY, evaluate_health_metric, robust_z
+from telemetry_kpis.formatting import format_progress, format_range, format_value
+from telemetry_kpis.results import (
+    EPSILON,
+    KR_STATUSES,
+    LEVELS,
+    Evaluation,
+    HealthResult,
+    KeyResultResult,
+    QualityResult,
+)
+
+__all__ = [
+    "EPSILON",
+    "KPI_COLUMNS",
+    "KR_STATUSES",
+    "LEVELS",
+    "MIN_HISTORY",
+    "Evaluation",
+    "HealthResult",
+    "KeyResultResult",
+    "QualityResult",
+    "apply_visibility",
+    "elapsed_share",
+    "evaluate",
+    "evaluate_health_metric",
+    "evaluate_key_result",
+    "format_progress",
+    "format_range",
+    "format_value",
+    "kr_status",
+    "linear_projection",
+    "manual_series",
+    "prepare_kpi_values",
+    "progress_of",
+    "robust_z",
+    "series_for",
+]
 
 ON_TRACK_TOLERANCE = 0.10
 AT_RISK_TOLERANCE = 0.25
-MIN_HISTORY = 3
-MAD_SCALE = 0.6745
-MEAN_AD_SCALE = 1.253314
-EPSILON = 1e-9
-
-KR_STATUSES = ("no data", "not started", "achieved", "missed", "on track", "at risk", "off track")
-LEVELS = ("ok", "warn", "alarm")
 
 KPI_COLUMNS = ["metric_name", "grain", "period_start", "period_end", "value", "is_complete"]
 
@@ -133,141 +148,6 @@ def manual_series(kr: KeyResult, as_of: date) -> pd.DataFrame:
             "complete": pd.Series([True] * len(points), dtype=bool),
         }
     )
-
-
-# --- results ----------------------------------------------------------------------------------
-@dataclass
-class KeyResultResult:
-    key: str
-    okr: str
-    okr_label: str
-    goal: str
-    kpi: str
-    grain: str | None
-    kind: str
-    visibility: str
-    example: bool
-    dashboard: str
-    owner: str | None
-    timeframe_start: date
-    timeframe_end: date
-    as_of: date
-    start_value: float | None
-    target_value: float | None
-    direction: str = "increase"
-    current_value: float | None = None
-    measured_on: date | None = None
-    partial: bool = False
-    progress: float | None = None
-    expected_progress: float | None = None
-    projected_value: float | None = None
-    projected_progress: float | None = None
-    status: str = "no data"
-    note: str = ""
-    redacted: bool = False
-    series: pd.DataFrame | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(replace(self, series=None))
-        data.pop("series")
-        return _jsonable(data)
-
-
-@dataclass
-class HealthResult:
-    key: str
-    metric: str
-    grain: str | None
-    kind: str
-    severity: str
-    runbook: str
-    visibility: str
-    as_of: date
-    period_start: date | None = None
-    period_end: date | None = None
-    value: float | None = None
-    range_min: float | None = None
-    range_max: float | None = None
-    baseline: float | None = None
-    change_pct: float | None = None
-    max_drop_pct: float | None = None
-    max_rise_pct: float | None = None
-    anomaly_score: float | None = None
-    anomaly_threshold: float | None = None
-    status: str = "ok"
-    breaches: list[str] = field(default_factory=list)
-    note: str = ""
-    redacted: bool = False
-    series: pd.DataFrame | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(replace(self, series=None))
-        data.pop("series")
-        return _jsonable(data)
-
-
-@dataclass
-class QualityResult:
-    """One data-quality expectation (filled by quality.py); a failure is an alarm."""
-
-    name: str
-    description: str
-    success: bool
-    checked: int = 0
-    failed: int = 0
-    details: str = ""
-
-    @property
-    def status(self) -> str:
-        return "ok" if self.success else "alarm"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "status": self.status}
-
-
-@dataclass
-class Evaluation:
-    as_of: date
-    generated_at: datetime
-    key_results: list[KeyResultResult]
-    health: list[HealthResult]
-    quality: list[QualityResult] = field(default_factory=list)
-    quality_ran: bool = False
-    public: bool = False
-
-    @property
-    def level(self) -> str:
-        """Worst of the health statuses and the data-quality results: ok, warn or alarm."""
-        statuses = [h.status for h in self.health] + [q.status for q in self.quality]
-        return max(statuses, key=LEVELS.index, default="ok")
-
-    @property
-    def alarms(self) -> list[HealthResult | QualityResult]:
-        return [h for h in self.health if h.status == "alarm"] + [
-            q for q in self.quality if not q.success
-        ]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "as_of": self.as_of.isoformat(),
-            "generated_at": self.generated_at.isoformat(timespec="seconds"),
-            "level": self.level,
-            "public": self.public,
-            "key_results": [k.to_dict() for k in self.key_results],
-            "health_metrics": [h.to_dict() for h in self.health],
-            "quality": [q.to_dict() for q in self.quality] if self.quality_ran else None,
-        }
-
-
-def _jsonable(data: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in data.items():
-        if isinstance(value, date):
-            value = value.isoformat()
-        elif isinstance(value, float) and not math.isfinite(value):
-            value = None
-        out[key] = value
-    return out
 
 
 # --- key results ------------------------------------------------------------------------------
@@ -336,7 +216,7 @@ def evaluate_key_result(
     okr_label: str = "",
 ) -> KeyResultResult:
     """Progress, pace, projection and status of one key result on its series."""
-    kind = "count" if kr.kpi == MANUAL else METRICS[kr.kpi].kind
+    kind = "count" if kr.kpi == MANUAL else metrics()[kr.kpi].kind
     result = KeyResultResult(
         key=kr.key,
         okr=kr.okr,
@@ -399,126 +279,6 @@ def evaluate_key_result(
     return result
 
 
-# --- health metrics ---------------------------------------------------------------------------
-def robust_z(value: float, history: np.ndarray) -> float:
-    """Robust z-score of ``value`` against ``history`` (median/MAD; see module docstring)."""
-    median = float(np.median(history))
-    deviations = np.abs(history - median)
-    mad = float(np.median(deviations))
-    if mad > EPSILON:
-        return MAD_SCALE * (value - median) / mad
-    mean_ad = float(np.mean(deviations))
-    if mean_ad > EPSILON:
-        return (value - median) / (MEAN_AD_SCALE * mean_ad)
-    if abs(value - median) <= EPSILON:
-        return 0.0
-    return math.copysign(math.inf, value - median)
-
-
-def _fmt(value: float, kind: str) -> str:
-    return format_value(value, kind)
-
-
-def evaluate_health_metric(
-    hm: HealthMetric,
-    series: pd.DataFrame | None,
-    as_of: date,
-    *,
-    computed_value: float | None = None,
-) -> HealthResult:
-    """Range, change vs baseline and anomaly score of one health metric; ok / warn / alarm."""
-    info = COMPUTED_METRICS[hm.metric] if hm.computed else METRICS[hm.metric]
-    rng = hm.expected_range
-    result = HealthResult(
-        key=hm.key,
-        metric=hm.metric,
-        grain=hm.grain,
-        kind=info.kind,
-        severity=hm.severity,
-        runbook=hm.runbook,
-        visibility=hm.visibility,
-        as_of=as_of,
-        range_min=rng.min if rng else None,
-        range_max=rng.max if rng else None,
-        max_drop_pct=hm.max_drop_pct,
-        max_rise_pct=hm.max_rise_pct,
-        anomaly_threshold=hm.anomaly.threshold if hm.anomaly else None,
-        series=series,
-    )
-    notes: list[str] = []
-    history = np.array([], dtype=float)
-    if hm.computed:
-        if computed_value is None:
-            result.status = "warn"
-            result.note = "no data"
-            return result
-        value = float(computed_value)
-    else:
-        usable = (
-            series[series["complete"] & series["value"].notna()]
-            if series is not None
-            else pd.DataFrame()
-        )
-        if usable.empty:
-            result.status = "warn"
-            result.note = "no data: no complete period with a value"
-            return result
-        current = usable.iloc[-1]
-        value = float(current["value"])
-        result.period_start = current["period_start"].date()
-        result.period_end = current["period_end"].date()
-        history = usable["value"].iloc[:-1].to_numpy(dtype=float)
-    result.value = value
-    kind = info.kind
-
-    if rng is not None:
-        if rng.min is not None and value < rng.min - EPSILON:
-            result.breaches.append(f"{_fmt(value, kind)} below the minimum {_fmt(rng.min, kind)}")
-        if rng.max is not None and value > rng.max + EPSILON:
-            result.breaches.append(f"{_fmt(value, kind)} above the maximum {_fmt(rng.max, kind)}")
-
-    grain = hm.grain or "day"
-    if hm.max_drop_pct is not None or hm.max_rise_pct is not None:
-        window = history[-(hm.baseline_periods or DEFAULT_BASELINE_PERIODS[grain]) :]
-        if len(window) < MIN_HISTORY:
-            notes.append(f"baseline skipped ({len(window)} earlier periods, need {MIN_HISTORY})")
-        else:
-            baseline = float(np.median(window))
-            result.baseline = baseline
-            if abs(baseline) <= EPSILON:
-                notes.append("change undefined (baseline is 0)")
-            else:
-                change = (value - baseline) / abs(baseline) * 100
-                result.change_pct = change
-                if hm.max_drop_pct is not None and change < -hm.max_drop_pct - EPSILON:
-                    result.breaches.append(
-                        f"dropped {-change:.1f}% vs the baseline {_fmt(baseline, kind)} "
-                        f"(max {hm.max_drop_pct:g}%)"
-                    )
-                if hm.max_rise_pct is not None and change > hm.max_rise_pct + EPSILON:
-                    result.breaches.append(
-                        f"rose {change:.1f}% vs the baseline {_fmt(baseline, kind)} "
-                        f"(max {hm.max_rise_pct:g}%)"
-                    )
-
-    if hm.anomaly is not None:
-        window = history[-(hm.anomaly.window or DEFAULT_BASELINE_PERIODS[grain]) :]
-        if len(window) < MIN_HISTORY:
-            notes.append(f"anomaly skipped ({len(window)} earlier periods, need {MIN_HISTORY})")
-        else:
-            score = robust_z(value, window)
-            result.anomaly_score = score
-            if abs(score) > hm.anomaly.threshold + EPSILON:
-                shown = "inf" if math.isinf(score) else f"{score:.1f}"
-                result.breaches.append(
-                    f"anomaly: robust z {shown} beyond ±{hm.anomaly.threshold:g}"
-                )
-
-    result.status = hm.severity if result.breaches else "ok"
-    result.note = "; ".join(notes)
-    return result
-
-
 # --- everything -------------------------------------------------------------------------------
 def evaluate(
     definitions: Definitions,
@@ -573,13 +333,12 @@ def apply_visibility(evaluation: Evaluation, definitions: Definitions) -> Evalua
             continue
         if kr.visibility == "internal":
             series = kr.series
-            if series is not None and kr.start_value is not None:
+            start, target = kr.start_value, kr.target_value
+            if series is not None and start is not None and target is not None:
                 series = series.copy()
                 increasing = kr.direction == "increase"
                 series["value"] = [
-                    progress_of(v, kr.start_value, kr.target_value, increasing=increasing)
-                    if pd.notna(v)
-                    else np.nan
+                    progress_of(v, start, target, increasing=increasing) if pd.notna(v) else np.nan
                     for v in series["value"]
                 ]
             kr = replace(
@@ -601,35 +360,3 @@ def apply_visibility(evaluation: Evaluation, definitions: Definitions) -> Evalua
         for h in evaluation.health
     ]
     return replace(evaluation, key_results=key_results, health=health, public=True)
-
-
-# --- display ----------------------------------------------------------------------------------
-def format_value(value: float | None, kind: str) -> str:
-    """A value for people: counts with separators, rates as %, hours with one decimal."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    if kind == "rate":
-        return f"{value * 100:.1f}%"
-    if kind == "hours":
-        return f"{value:.1f}h"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.1f}"
-
-
-def format_progress(value: float | None) -> str:
-    if value is None:
-        return "—"
-    return f"{value * 100:.0f}%"
-
-
-def format_range(health: HealthResult) -> str:
-    """``[min, max]``, ``>= min``, ``<= max`` or ``—``."""
-    low, high = health.range_min, health.range_max
-    if low is not None and high is not None:
-        return f"[{format_value(low, health.kind)}, {format_value(high, health.kind)}]"
-    if low is not None:
-        return f">= {format_value(low, health.kind)}"
-    if high is not None:
-        return f"<= {format_value(high, health.kind)}"
-    return "—"

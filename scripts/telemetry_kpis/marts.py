@@ -17,7 +17,7 @@ if TYPE_CHECKING:
 MARTS_SCHEMA = "marts"
 
 
-def _kpi_values_table():
+def _kpi_values_table() -> sqlalchemy.TableClause:
     import sqlalchemy as sa
 
     return sa.table(
@@ -32,7 +32,7 @@ def _kpi_values_table():
     )
 
 
-def _executions_table():
+def _executions_table() -> sqlalchemy.TableClause:
     import sqlalchemy as sa
 
     return sa.table("fct_cli_executions", sa.column("started_at"), schema=MARTS_SCHEMA)

@@ -17,16 +17,17 @@ import urllib.request
 from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from telemetry_kpis.results import HealthResult
+
 if TYPE_CHECKING:
-    from telemetry_kpis.evaluate import Evaluation
+    from telemetry_kpis.results import Evaluation, QualityResult
 
 TIMEOUT_SECONDS = 10.0
 RETRY_DELAY_SECONDS = 1.0
 MAX_ALARM_BLOCKS = 40  # Slack accepts at most 50 blocks per message
 
 
-def _alarm_line(item: Any) -> str:
-    from telemetry_kpis.evaluate import HealthResult
+def _alarm_line(item: HealthResult | QualityResult) -> str:
 
     if isinstance(item, HealthResult):
         what = "; ".join(item.breaches) if not item.redacted else "breach (values redacted)"

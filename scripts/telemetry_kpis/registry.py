@@ -42,11 +42,12 @@ class Metric(BaseModel):
 
     @property
     def description(self) -> str:
-        """The one-sentence definition (the name older callers used)."""
+        """Alias of :attr:`definition`, for code that reads a metric's ``description``."""
         return self.definition
 
     @property
     def higher_is_better(self) -> bool:
+        """Whether a rise is good news (``direction: higher``)."""
         return self.direction == "higher"
 
 

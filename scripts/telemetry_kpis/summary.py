@@ -1,96 +1,133 @@
-"""``kpis summary``: the headline KPIs from ``marts.kpi_values``, as a small table."""
+"""``kpis summary``: the headline KPIs from ``marts.kpi_values``, as a small table.
+
+Which metrics, in which order and under which label, is the metric registry's call
+(``summary_order`` / ``summary_label`` in ``models/marts/kpis/kpi_values.yml``): monthly
+metrics form the table, one column per month; a headline metric without a monthly series is
+shown below it with its latest daily value.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
 
 from telemetry_kpis.errors import UserError
+from telemetry_kpis.registry import Metric, summary_metrics
 from telemetry_kpis.settings import Settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Row
 
 HELP = "print the headline KPIs of the last months from marts.kpi_values"
 DESCRIPTION = """\
-Print monthly active projects (the north star), pipeline runs, unique pipelines, new projects,
-pipeline success rate and the lifecycle of the last few months from marts.kpi_values on the
-configured warehouse. A month still in progress is marked with '*' (evaluated on the as-of date).
+Print the headline KPIs of the last few months from marts.kpi_values on the configured
+warehouse: the metrics the metric registry (models/marts/kpis/kpi_values.yml) marks with a
+summary_order, monthly active projects (the north star) first. A month still in progress is
+marked with '*' (evaluated on the as-of date).
 """
 
-#: (metric_name, label, kind) in display order; kind drives formatting.
-HEADLINE_METRICS: tuple[tuple[str, str, str], ...] = (
-    ("active_projects", "Monthly active projects (MAP)", "count"),
-    ("new_active_projects", "  new", "count"),
-    ("retained_projects", "  retained", "count"),
-    ("reactivated_projects", "  reactivated", "count"),
-    ("churned_projects", "  churned", "count"),
-    ("new_projects", "New projects", "count"),
-    ("pipeline_runs", "Pipeline runs", "count"),
-    ("unique_pipelines", "Unique pipelines", "count"),
-    ("pipeline_success_rate", "Pipeline success rate", "rate"),
-)
+MONTHS_QUERY = """\
+select metric_name, period_start, value, is_complete
+from marts.kpi_values where grain = 'month' order by period_start"""
+
+#: The latest day of each series; bound parameters only, for the registry's daily headline
+#: metrics.
+LATEST_DAY_QUERY = """\
+select period_start, value from marts.kpi_values
+where metric_name = :metric and grain = 'day'
+order by period_start desc limit 1"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--months", type=int, default=4, help="how many months to show (default 4)")
 
 
-def _format(value: float | None, kind: str) -> str:
+def _format(value: Any, kind: str) -> str:
     if value is None or value != value:  # None or NaN
         return "-"
     if kind == "rate":
-        return f"{value:.1%}"
-    return f"{value:,.0f}"
+        return f"{float(value):.1%}"
+    if kind == "hours":
+        return f"{float(value):.1f}h"
+    return f"{float(value):,.0f}"
 
 
-def run(args: argparse.Namespace) -> int:
+def _label(metric: Metric) -> str:
+    return metric.summary_label or metric.label
+
+
+def _read(
+    settings: Settings, daily: Sequence[Metric]
+) -> tuple[list[Row[Any]], dict[str, tuple[date, Any]]]:
+    """The monthly rows, and the latest (day, value) of each daily headline metric."""
     import sqlalchemy
 
-    if args.months < 1:
-        raise UserError("--months must be at least 1")
-    settings = Settings.from_env()
     engine = settings.engine(must_exist=True)
-    query = sqlalchemy.text(
-        "select metric_name, period_start, period_end, value, is_complete "
-        "from marts.kpi_values where grain = 'month' order by period_start"
-    )
     try:
         with engine.connect() as connection:
-            rows = connection.execute(query).all()
-            daily = connection.execute(
-                sqlalchemy.text(
-                    "select period_start, value from marts.kpi_values "
-                    "where metric_name = 'daily_active_projects' and grain = 'day' "
-                    "order by period_start desc limit 1"
-                )
-            ).first()
+            rows = list(connection.execute(sqlalchemy.text(MONTHS_QUERY)).all())
+            latest = {}
+            for metric in daily:
+                row = connection.execute(
+                    sqlalchemy.text(LATEST_DAY_QUERY), {"metric": metric.name}
+                ).first()
+                if row is not None:
+                    latest[metric.name] = (row.period_start, row.value)
     except sqlalchemy.exc.DBAPIError:
         raise UserError(
             f"marts.kpi_values is missing on {settings.describe()}: run `kpis build` first"
         ) from None
     finally:
         engine.dispose()
-    if not rows:
-        raise UserError("marts.kpi_values is empty: load events with `kpis load`, then build")
+    return rows, latest
 
-    months = sorted({row.period_start for row in rows})[-args.months :]
+
+def month_table(
+    rows: Sequence[Row[Any]], monthly: Sequence[Metric], months: int
+) -> tuple[str, bool]:
+    """The table of the last ``months`` months, and whether a month in it is in progress."""
+    from tabulate import tabulate
+
+    shown = sorted({row.period_start for row in rows})[-months:]
     complete = {row.period_start: bool(row.is_complete) for row in rows}
     values = {(row.metric_name, row.period_start): row.value for row in rows}
-    header = ["KPI"] + [f"{month:%Y-%m}{'' if complete[month] else '*'}" for month in months]
-    table = [header]
-    for metric, label, kind in HEADLINE_METRICS:
-        table.append([label] + [_format(values.get((metric, m)), kind) for m in months])
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    headers = ["KPI"] + [f"{month:%Y-%m}{'' if complete[month] else '*'}" for month in shown]
+    body = [
+        [_label(metric)] + [_format(values.get((metric.name, m)), metric.kind) for m in shown]
+        for metric in monthly
+    ]
+    text = tabulate(
+        body,
+        headers,
+        tablefmt="simple",
+        colalign=("left", *["right"] * len(shown)),
+        disable_numparse=True,
+        preserve_whitespace=True,  # the registry's summary labels indent the lifecycle rows
+    )
+    return text, not all(complete[m] for m in shown)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.months < 1:
+        raise UserError("--months must be at least 1")
+    headline = summary_metrics()
+    monthly = [m for m in headline if "month" in m.grains]
+    daily = [m for m in headline if "month" not in m.grains and "day" in m.grains]
+    settings = Settings.from_env()
+    rows, latest = _read(settings, daily)
+    if not rows:
+        raise UserError("marts.kpi_values is empty: load events with `kpis load`, then build")
+    table, in_progress = month_table(rows, monthly, args.months)
     print(f"KPI summary from {settings.describe()}")
-    for index, row in enumerate(table):
-        cells = [row[0].ljust(widths[0])] + [
-            cell.rjust(width) for cell, width in zip(row[1:], widths[1:], strict=True)
-        ]
-        print("  ".join(cells))
-        if index == 0:
-            print("  ".join("-" * width for width in widths))
-    if daily is not None:
-        print(
-            f"\nDaily active projects (28-day window) on {daily.period_start}: "
-            f"{_format(daily.value, 'count')}"
-        )
-    if not all(complete[m] for m in months):
+    print(table)
+    if latest:
+        print()
+    for metric in daily:
+        if metric.name in latest:
+            day, value = latest[metric.name]
+            print(f"{_label(metric)} on {day}: {_format(value, metric.kind)}")
+    if in_progress:
         print("* month in progress, evaluated on the as-of date")
     return 0

@@ -8,6 +8,7 @@ the publishing contract, so they do not depend on the dbt marts. ``make_kpi_valu
 from __future__ import annotations
 
 import json
+import re
 from datetime import date, datetime
 from pathlib import Path
 
@@ -199,6 +200,17 @@ def stable(report):
     return report
 
 
+def test_sample_kpi_values_follow_the_registry():
+    """The sample table publishes registry metrics only, each at exactly its grains."""
+    from telemetry_kpis.registry import load_registry
+
+    registry = load_registry()
+    frame = make_kpi_values()
+    for metric, grains in frame.groupby("metric_name")["grain"].unique().items():
+        assert metric in registry, metric
+        assert set(grains) == set(registry[metric].grains), metric
+
+
 # --- end to end on both engines ---------------------------------------------------------------
 def test_shipped_definitions_on_duckdb_and_postgres(duckdb_env, postgres_env, tmp_path):
     """Same data in both engines: same statuses and numbers, quality suites pass, exit 0."""
@@ -281,7 +293,8 @@ def test_markdown_and_public_json(duckdb_env, tmp_path):
     markdown = kpis(*base, "--format", "markdown", env=duckdb_env)
     assert markdown.returncode == 0, markdown.stderr
     assert "## Key results" in markdown.stdout and "## Health metrics" in markdown.stdout
-    assert "| OKR: Grow | Increase MAP |" in markdown.stdout
+    # a GitHub table row (cells padded to the column width)
+    assert re.search(r"^\| OKR: Grow +\| Increase MAP +\|", markdown.stdout, re.MULTILINE)
     assert "[link](https://bi.example.com/runbooks/success)" in markdown.stdout
 
     public = kpis(*base, "--format", "json", "--public", env=duckdb_env)
@@ -301,10 +314,6 @@ def test_quality_failure_is_an_alarm(duckdb_env, tmp_path):
     frame = make_kpi_values()
     frame = set_value(frame, "bad_event_share", "day", date(2026, 6, 1), 1.5)
     frame = set_value(frame, "new_projects", "month", date(2026, 3, 1), -1.0)
-    frame = frame[
-        ~((frame["metric_name"] == "pipeline_runs") & (frame["period_start"] == date(2026, 5, 5)))
-    ]
-    frame = pd.concat([frame, frame.tail(1)])  # a duplicate key
     write_marts(duckdb_env, frame)
     defs = definitions_dir(tmp_path, SMALL_DEFINITIONS)
     result = kpis(
@@ -321,14 +330,10 @@ def test_quality_failure_is_an_alarm(duckdb_env, tmp_path):
     report = json.loads(result.stdout)
     assert report["level"] == "alarm"
     failed = {q["description"]: q for q in report["quality"] if not q["success"]}
-    assert set(failed) == {
-        "(metric_name, grain, period_start) is unique",
-        "rates lie in [0, 1]",
-        "counts are >= 0",
-        "no gaps in any series",
-    }
+    # keys, gaps and nulls are dbt data tests of kpi_values; great-expectations bounds values
+    assert set(failed) == {"rates lie in [0, 1]", "counts are >= 0"}
     assert "bad_event_share/day/2026-06-01" in failed["rates lie in [0, 1]"]["details"]
-    assert "pipeline_runs/day/2026-05-06" in failed["no gaps in any series"]["details"]
+    assert "new_projects/month/2026-03-01" in failed["counts are >= 0"]["details"]
 
 
 # --- configuration errors: exit 2, one line --------------------------------------------------
@@ -374,3 +379,24 @@ def test_freshness_without_executions_table_is_no_data(duckdb_env, tmp_path):
     assert result.returncode == 0, result.stderr
     health = {h["key"]: h for h in json.loads(result.stdout)["health_metrics"]}
     assert health["freshness"]["status"] == "warn" and health["freshness"]["note"] == "no data"
+
+
+def test_rendered_tables_in_process(tmp_path):
+    """Text and Markdown tables: same columns and cells; Markdown escapes a `|` in a cell."""
+    from telemetry_kpis.check import render_markdown, render_text, tables
+    from telemetry_kpis.definitions import load_definitions
+    from telemetry_kpis.evaluate import evaluate, prepare_kpi_values
+
+    text = SMALL_DEFINITIONS.replace("goal: More pipeline runs", "goal: Runs | more")
+    definitions = load_definitions(definitions_dir(tmp_path, text))
+    evaluation = evaluate(definitions, prepare_kpi_values(make_kpi_values()), AS_OF, computed={})
+    plain, markdown = render_text(evaluation), render_markdown(evaluation)
+    for table in tables(evaluation):
+        header = next(x for x in plain.splitlines() if x.startswith(table.headers[0] + " "))
+        assert header.split() == " ".join(table.headers).split()
+        md_header = next(x for x in markdown.splitlines() if x.startswith(f"| {table.headers[0]} "))
+        assert [c.strip() for c in md_header.strip("|").split("|")] == [*table.headers, "Link"]
+        for row in table.rows:
+            assert all(cell in plain for cell in row)
+    assert "Runs \\| more" in markdown and "| Runs | more" not in markdown
+    assert "[link](https://bi.example.com/runs)" in markdown

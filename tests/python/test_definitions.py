@@ -11,7 +11,12 @@ from pathlib import Path
 import pytest
 from conftest import REPO, kpis
 
-from telemetry_kpis.definitions import METRICS, DefinitionError, load_definitions
+from telemetry_kpis.definitions import (
+    COMPUTED_METRICS,
+    DefinitionError,
+    load_definitions,
+    metrics,
+)
 
 VALID = """\
 okrs:
@@ -47,19 +52,19 @@ def test_shipped_definitions_load():
     ]
     assert all(o.label.startswith("OKR: ") for o in definitions.okrs)
     krs = definitions.key_results
-    assert {k.kpi for k in krs} <= {*METRICS, "manual"}
+    assert {k.kpi for k in krs} <= {*metrics(), "manual"}
     assert any(k.kpi == "active_projects" and k.grain == "month" for k in krs)
     manual = [k for k in krs if k.kpi == "manual"]
     assert len(manual) == 1 and manual[0].values
     assert all(k.example for k in krs), "shipped start/target values are examples"
     assert any(k.target_value < k.start_value for k in krs)  # a lower-is-better KR
-    metrics = {h.metric for h in definitions.health_metrics}
+    checked = {h.metric for h in definitions.health_metrics}
     assert {
         "pipeline_success_rate",
         "bad_event_share",
         "data_freshness_hours",
         "daily_active_projects",
-    } <= metrics
+    } <= checked
     assert {h.severity for h in definitions.health_metrics} == {"warn", "alarm"}
 
 
@@ -70,6 +75,22 @@ def test_kr_timeframe_defaults_to_the_okr(tmp_path: Path):
     assert kr.visibility == "internal"
     assert kr.key == "improve_metric_x"
     assert definitions.timeframe(kr).end.isoformat() == "2026-12-31"
+
+
+def test_hold_the_line_follows_the_registry_direction(tmp_path: Path):
+    """With start = target and no direction, progress is on the metric's good side."""
+    held = VALID.replace("target_value: 200", "target_value: 100")
+    (tmp_path / "okrs.yml").write_text(held)
+    assert load_definitions(tmp_path).key_results[0].increasing  # active_projects: higher
+    churn = held.replace("kpi: active_projects", "kpi: churned_projects")
+    (tmp_path / "okrs.yml").write_text(churn)
+    assert metrics()["churned_projects"].direction == "lower"
+    assert not load_definitions(tmp_path).key_results[0].increasing
+
+
+def test_computed_metrics_are_registry_metrics():
+    """A live metric takes its kind and label from the published series of the same name."""
+    assert set(COMPUTED_METRICS) <= set(metrics())
 
 
 def test_definitions_may_span_files(tmp_path: Path):
@@ -130,6 +151,42 @@ INVALID = [
         replace(KR_FIELDS, KR_FIELDS + "    timeframe: {start: 2026-12-01, end: 2026-11-01}\n"),
         "key_results[0].timeframe.end",
         "expected a date after start (2026-12-01)",
+    ),
+    (
+        "empty_text",
+        replace("goal: Improve Metric X", "goal: '  '"),
+        "key_results[0].goal",
+        "expected a non-empty text, got '  '",
+    ),
+    (
+        "infinite_number",
+        replace("start_value: 100", "start_value: .inf"),
+        "key_results[0].start_value",
+        "expected a finite number, got inf",
+    ),
+    (
+        "anomaly_threshold_not_positive",
+        replace("    severity: alarm\n", "    anomaly: {threshold: 0}\n    severity: alarm\n"),
+        "health_metrics[0].anomaly.threshold",
+        "expected a number above 0, got 0",
+    ),
+    (
+        "trend_periods_below_two",
+        replace(KR_FIELDS, KR_FIELDS + "    trend_periods: 1\n"),
+        "key_results[0].trend_periods",
+        "expected a whole number of periods >= 2, got 1",
+    ),
+    (
+        "date_as_a_number",
+        replace("start: 2026-10-01", "start: 20261001"),
+        "okrs[0].timeframe.start",
+        "expected a date (YYYY-MM-DD), got 20261001",
+    ),
+    (
+        "range_without_bounds",
+        replace("{min: 0.5, max: 1}", "{}"),
+        "health_metrics[0].expected_range",
+        "expected min and/or max",
     ),
     (
         "okr_end_before_start",

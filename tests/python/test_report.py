@@ -153,3 +153,53 @@ def test_report_output_dir_error(duckdb_env, tmp_path):
     )
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "cannot create" in result.stderr
+
+
+HOSTILE_GOAL = '<script>alert("goal")</script>'
+HOSTILE_LABEL = "OKR: <img src=x onerror=alert(1)>"
+HOSTILE_NOTE = "</p><script>alert('note')</script>"
+
+
+def hostile_page(tmp_path: Path) -> str:
+    """The report of definitions whose texts look like markup, with a note and a quality
+    detail to match."""
+    from datetime import date
+
+    from telemetry_kpis.definitions import load_definitions
+    from telemetry_kpis.evaluate import evaluate, prepare_kpi_values
+    from telemetry_kpis.report.html import render_html
+    from telemetry_kpis.results import QualityResult
+
+    text = (
+        SMALL_DEFINITIONS.replace('label: "OKR: Grow"', f'label: "{HOSTILE_LABEL}"')
+        .replace("goal: Increase MAP", f"goal: '{HOSTILE_GOAL}', owner: '<b>ops</b> & co'")
+        .replace('"https://bi.example.com/map"', '"https://bi.example.com/map?a=1&b=\\"x"')
+    )
+    definitions = load_definitions(definitions_dir(tmp_path, text))
+    evaluation = evaluate(definitions, prepare_kpi_values(make_kpi_values()), date(2026, 11, 20))
+    evaluation.key_results[0].note = HOSTILE_NOTE
+    evaluation.quality = [QualityResult("q", "<i>check</i>", False, 1, 1, "<b>row</b>")]
+    evaluation.quality_ran = True
+    return render_html(evaluation, definitions, {})
+
+
+def test_report_escapes_definition_text(tmp_path):
+    html = hostile_page(tmp_path)
+    assert "<script" not in html and "<img" not in html and "<b>" not in html
+    assert "<i>" not in html
+    assert "&lt;script&gt;alert(&#34;goal&#34;)&lt;/script&gt;" in html
+    assert "<h2>OKR: &lt;img src=x onerror=alert(1)&gt;</h2>" in html
+    assert "&lt;/p&gt;&lt;script&gt;alert(&#39;note&#39;)&lt;/script&gt;" in html
+    assert "owner &lt;b&gt;ops&lt;/b&gt; &amp; co" in html
+    assert 'href="https://bi.example.com/map?a=1&amp;b=&#34;x"' in html
+    assert "&lt;b&gt;row&lt;/b&gt;" in html
+
+
+@needs_chromium
+def test_hostile_text_stays_text_in_chromium(tmp_path):
+    page = tmp_path / "index.html"
+    page.write_text(hostile_page(tmp_path))
+    dom = chromium(tmp_path, "--dump-dom", page.as_uri())
+    assert dom.returncode == 0, dom.stderr[-2000:]
+    assert "<script" not in dom.stdout and "<img" not in dom.stdout
+    assert '&lt;script&gt;alert("goal")&lt;/script&gt;' in dom.stdout

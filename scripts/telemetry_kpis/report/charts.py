@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import io
 from datetime import timedelta
+from types import ModuleType
 from typing import TYPE_CHECKING
 
+from telemetry_kpis.definitions import metric_label
+
 if TYPE_CHECKING:
-    from telemetry_kpis.evaluate import HealthResult, KeyResultResult
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
+
+    from telemetry_kpis.results import HealthResult, KeyResultResult
 
 STATUS_COLOURS = {
     "achieved": "#1a7f37",
@@ -23,7 +29,7 @@ STATUS_COLOURS = {
 }
 
 
-def _pyplot():
+def _pyplot() -> ModuleType:
     import matplotlib
 
     matplotlib.use("Agg", force=True)
@@ -32,7 +38,7 @@ def _pyplot():
     return plt
 
 
-def _y_formatter(kind: str, as_progress: bool):
+def _y_formatter(kind: str, as_progress: bool) -> FuncFormatter:
     from matplotlib.ticker import FuncFormatter
 
     if as_progress or kind == "rate":
@@ -42,7 +48,7 @@ def _y_formatter(kind: str, as_progress: bool):
     return FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}")
 
 
-def _png(fig) -> bytes:
+def _png(fig: Figure) -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
     _pyplot().close(fig)
@@ -75,7 +81,7 @@ def key_result_chart(kr: KeyResultResult) -> bytes:
             markersize=3,
             lw=1.6,
             color="#0969da",
-            label=kr.kpi if not kr.redacted else "progress",
+            label=metric_label(kr.kpi) if not kr.redacted else "progress",
         )
         if not partial.empty:
             measured = partial["period_end"].clip(upper=pd.Timestamp(kr.as_of))
@@ -151,7 +157,11 @@ def health_chart(health: HealthResult) -> bytes:
             series = series.tail(keep)
         if not series.empty:
             ax.plot(
-                series["period_end"], series["value"], lw=1.4, color="#0969da", label=health.metric
+                series["period_end"],
+                series["value"],
+                lw=1.4,
+                color="#0969da",
+                label=metric_label(health.metric),
             )
         if low is not None or high is not None:
             bottom, top = ax.get_ylim()

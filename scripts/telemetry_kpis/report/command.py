@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from telemetry_kpis.errors import UserError
+
+if TYPE_CHECKING:
+    from telemetry_kpis.check import Checked
 
 HELP = "write a static HTML report of OKRs, key results and health metrics (with charts)"
 DESCRIPTION = """\
@@ -38,7 +42,7 @@ def _file_name(prefix: str, key: str) -> str:
     return f"{prefix}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', key)}.png"
 
 
-def write_report(checked, output_dir: Path) -> tuple[Path, list[Path]]:
+def write_report(checked: Checked, output_dir: Path) -> tuple[Path, list[Path]]:
     """Render the charts and the page into ``output_dir``; return (page, chart files)."""
     from telemetry_kpis.report.charts import health_chart, key_result_chart
     from telemetry_kpis.report.html import render_html
