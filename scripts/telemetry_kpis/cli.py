@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "load": ("telemetry_kpis.load", "load Snowplow enriched events (JSONL/TSV) into raw tables"),
     "build": ("telemetry_kpis.build", "run dbt build (seeds, models, tests) on the warehouse"),
     "summary": ("telemetry_kpis.summary", "print the headline KPIs of the last months"),
+    "metrics": ("telemetry_kpis.metrics", "list the published metrics (the metric registry)"),
     "check": ("telemetry_kpis.check", "evaluate key results and health metrics; exit 1 on alarm"),
     "report": ("telemetry_kpis.report.command", "write the static HTML report with charts"),
 }

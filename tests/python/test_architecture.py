@@ -122,3 +122,15 @@ def test_registry_entries_point_at_real_things(compiled: tuple[dict, Path]) -> N
         assert (REPO / metric.analysis).is_file(), f"{metric.name}: no {metric.analysis}"
         source_model = re.split(r"[.\s]", metric.source, maxsplit=1)[0]
         assert source_model in models, f"{metric.name}: source {metric.source!r} is not a model"
+
+
+def test_readme_metric_table_is_the_registry() -> None:
+    from telemetry_kpis.metrics import registry_table
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"<!-- metric-registry:start[^\n]*-->\n(.*?)<!-- metric-registry:end -->",
+                      readme, re.S)  # fmt: skip
+    assert block, "README.md lost its metric-registry markers"
+    assert block.group(1).strip() == registry_table(markdown=True).strip(), (
+        "README's metric table is stale: paste `kpis metrics --format markdown` between the markers"
+    )
