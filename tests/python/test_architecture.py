@@ -134,3 +134,9 @@ def test_readme_metric_table_is_the_registry() -> None:
     assert block.group(1).strip() == registry_table(markdown=True).strip(), (
         "README's metric table is stale: paste `kpis metrics --format markdown` between the markers"
     )
+
+
+def test_unit_test_names_fit_postgres_identifiers(compiled: tuple[dict, Path]) -> None:
+    """dbt names a temporary relation after each unit test: PostgreSQL allows 63 bytes."""
+    long_names = [name for name in compiled[0]["unit_tests"] if len(name.split(".")[-1]) > 63]
+    assert long_names == []
