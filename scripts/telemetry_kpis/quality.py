@@ -1,19 +1,25 @@
 """Data-quality checks on ``marts.kpi_values`` with great-expectations, when ``kpis check`` runs.
 
-The invariants of the table's shape are dbt data tests, run by every ``kpis build``, and are
-not repeated here: one row per (metric_name, grain, period_start), no null key, period_end or
-is_complete, grain in day/week/month (``models/marts/kpis/kpi_values.yml``); every series
-without a gap, each period aligned to its grain (``assert_kpi_values_no_gaps``); exactly the
-registry's metrics at their grains, counts never null
-(``assert_kpi_values_publish_every_metric``); unique keys (``assert_kpi_values_unique``).
+dbt owns every invariant of kpi_values: they are data tests, run by every ``kpis build``, and
+are not repeated here. The not-null, accepted-values and unique tests of
+``models/marts/kpis/kpi_values.yml`` (no null key, period_end or is_complete; grain in
+day/week/month); ``assert_kpi_values_unique`` (one row per metric_name, grain, period_start);
+``assert_kpi_values_no_gaps`` (every series without a gap, each period aligned to its grain);
+``assert_kpi_values_publish_every_metric`` (exactly the registry's metrics at their grains,
+counts never null); ``assert_kpi_values_within_kind_bounds`` (by the registry kind: rates null
+or in [0, 1], counts >= 0, hours >= 0).
 
-What great-expectations checks are the values against their kind in the metric registry:
+great-expectations keeps what a dbt test cannot express simply: the distribution of a series.
 
-* ``rates``: rate metrics lie in [0, 1] (null allowed: a rate without a denominator);
-* ``counts``: count metrics are >= 0.
+* ``spikes``: for every ``count`` metric of the registry with a ``day`` grain, the value of the
+  newest complete day is at most ``spike_factor`` (default 10) times the 95th percentile of the
+  preceding 28 complete days; a metric with fewer than 7 preceding days, or whose percentile
+  is 0, is skipped. It catches a day that explodes (a double load, a generator bug), which
+  no invariant of a single row sees.
 
-No dbt test bounds the values of kpi_values, so these run here, on the table as ``kpis check``
-reads it. An ephemeral context validates pandas DataFrames: the DuckDB SQLAlchemy path of
+The bounds are computed in pandas (one row per metric: its newest day, value and bound), and
+``ExpectColumnPairValuesAToBeGreaterThanB`` checks ``bound >= value`` on those rows. An
+ephemeral context validates pandas DataFrames: the DuckDB SQLAlchemy path of
 great-expectations 1.x fails every expectation upstream, so the table is read into pandas
 first, on every engine alike. Every failed expectation is an alarm in ``kpis check``.
 """
@@ -23,7 +29,7 @@ from __future__ import annotations
 import logging
 import os
 import warnings
-from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
@@ -31,22 +37,10 @@ import pandas as pd
 from telemetry_kpis.definitions import metrics
 from telemetry_kpis.results import QualityResult
 
-
-@dataclass(frozen=True)
-class ValueRange:
-    """An expectation on ``value`` for the metrics of one registry kind."""
-
-    suite: str
-    kind: str
-    description: str
-    min_value: float | None
-    max_value: float | None
-
-
-RANGES = (
-    ValueRange("rates", "rate", "rates lie in [0, 1]", 0, 1),
-    ValueRange("counts", "count", "counts are >= 0", 0, None),
-)
+SPIKE_FACTOR = 10.0
+TRAILING_DAYS = 28
+MIN_TRAILING_DAYS = 7
+TRAILING_QUANTILE = 0.95
 
 
 def _normalise(raw: pd.DataFrame) -> pd.DataFrame:
@@ -59,47 +53,93 @@ def _normalise(raw: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _examples(data: pd.DataFrame, check: ValueRange) -> str:
-    """Up to three offending keys, so the reader knows where to look."""
-    values = data["value"]
-    bad = pd.Series(False, index=data.index)
-    if check.min_value is not None:
-        bad |= values < check.min_value
-    if check.max_value is not None:
-        bad |= values > check.max_value
-    return ", ".join(
-        f"{row.metric_name}/{row.grain}/{_day(row.period_start)}"
-        for row in data[bad].head(3).itertuples()
-    )
-
-
 def _day(stamp: Any) -> str:
     return "None" if pd.isna(stamp) else pd.Timestamp(stamp).date().isoformat()
 
 
-def _validate(source: Any, frame: pd.DataFrame, check: ValueRange) -> QualityResult:
+def _number(value: float) -> str:
+    return f"{value:,.6g}"
+
+
+def spike_bounds(
+    frame: pd.DataFrame, spike_factor: float = SPIKE_FACTOR
+) -> tuple[pd.DataFrame, list[str]]:
+    """One row per daily count metric that can be checked: metric_name, period_start (its
+    newest complete day), value, trailing_p95 and bound (spike_factor x trailing_p95); and
+    the metrics skipped, each with the reason."""
+    counts = [m.name for m in metrics().values() if m.kind == "count" and "day" in m.grains]
+    days = frame[
+        (frame["grain"] == "day")
+        & frame["is_complete"].fillna(False).astype(bool)
+        & frame["value"].notna()
+    ]
+    rows: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for name in counts:
+        series = days[days["metric_name"] == name].sort_values("period_start")
+        if series.empty:
+            skipped.append(f"{name} (no complete day)")
+            continue
+        newest = series.iloc[-1]
+        start = newest["period_start"] - timedelta(days=TRAILING_DAYS)
+        trailing = series[
+            (series["period_start"] >= start) & (series["period_start"] < newest["period_start"])
+        ]["value"]
+        if len(trailing) < MIN_TRAILING_DAYS:
+            skipped.append(f"{name} ({len(trailing)} preceding days)")
+            continue
+        p95 = float(trailing.quantile(TRAILING_QUANTILE))
+        if p95 <= 0:
+            skipped.append(f"{name} (p95 of the preceding days is 0)")
+            continue
+        rows.append(
+            {
+                "metric_name": name,
+                "period_start": newest["period_start"],
+                "value": float(newest["value"]),
+                "trailing_p95": p95,
+                "bound": spike_factor * p95,
+            }
+        )
+    columns = ["metric_name", "period_start", "value", "trailing_p95", "bound"]
+    return pd.DataFrame(rows, columns=columns), skipped
+
+
+def _spike(row: Any, spike_factor: float) -> str:
+    return (
+        f"{row.metric_name} on {_day(row.period_start)}: {_number(row.value)} > bound "
+        f"{_number(row.bound)} ({spike_factor:g} x p95 {_number(row.trailing_p95)})"
+    )
+
+
+def _validate_spikes(source: Any, frame: pd.DataFrame, spike_factor: float) -> QualityResult:
     import great_expectations.expectations as gxe
 
-    kinds = {name: metric.kind for name, metric in metrics().items()}
-    data = frame[frame["metric_name"].map(kinds) == check.kind].reset_index(drop=True)
+    data, skipped = spike_bounds(frame, spike_factor)
     batch = (
-        source.add_dataframe_asset(check.suite)
-        .add_batch_definition_whole_dataframe(f"{check.suite}_all")
+        source.add_dataframe_asset("spikes")
+        .add_batch_definition_whole_dataframe("spikes_newest_day")
         .get_batch(batch_parameters={"dataframe": data})
     )
-    expectation = gxe.ExpectColumnValuesToBeBetween(
-        column="value", min_value=check.min_value, max_value=check.max_value
+    expectation = gxe.ExpectColumnPairValuesAToBeGreaterThanB(
+        column_A="bound", column_B="value", or_equal=True
     )
-    outcome = batch.validate(expectation, result_format="SUMMARY")
+    outcome = batch.validate(expectation, result_format="COMPLETE")
     info = outcome.result or {}
     exception = outcome.exception_info or {}
     if exception.get("raised_exception", False):
         details = str(exception.get("exception_message", ""))[:200]
+    elif not outcome.success:
+        offending = data.loc[list(info.get("unexpected_index_list") or [])]
+        details = "; ".join(_spike(row, spike_factor) for row in offending.itertuples())
     else:
-        details = "" if outcome.success else _examples(data, check)
+        details = f"skipped: {', '.join(skipped)}" if skipped else ""
     return QualityResult(
-        name=f"{check.suite}: {outcome.expectation_config.type} [value]",
-        description=check.description,
+        name=f"spikes: {outcome.expectation_config.type} [bound, value]",
+        description=(
+            f"daily counts: the newest day is at most {spike_factor:g}x the p95 of the "
+            f"{TRAILING_DAYS} days before"
+        ),
         success=bool(outcome.success),
         checked=int(info.get("element_count") or len(data)),
         failed=int(info.get("unexpected_count") or 0),
@@ -107,7 +147,9 @@ def _validate(source: Any, frame: pd.DataFrame, check: ValueRange) -> QualityRes
     )
 
 
-def run_quality(raw_kpi_values: pd.DataFrame) -> list[QualityResult]:
+def run_quality(
+    raw_kpi_values: pd.DataFrame, *, spike_factor: float = SPIKE_FACTOR
+) -> list[QualityResult]:
     """Validate kpi_values (as read from the warehouse); one result per expectation."""
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
@@ -120,4 +162,4 @@ def run_quality(raw_kpi_values: pd.DataFrame) -> list[QualityResult]:
         context.variables.progress_bars = ProgressBarsConfig(globally=False)
         source = context.data_sources.add_pandas("kpis")
         frame = _normalise(raw_kpi_values)
-        return [_validate(source, frame, check) for check in RANGES]
+        return [_validate_spikes(source, frame, spike_factor)]

@@ -7,6 +7,7 @@ and PostgreSQL.
     month, executions per command, CI-only, opted-out and derived-id projects.
 (b) One generated corpus (>= 20k events, with noise) is built on both engines; kpi_values must
     be identical (rates within 1e-9), and so must the pipeline ids (hashes of canonical text).
+(c) The kind bounds of kpi_values (a dbt data test, not great-expectations) catch a bad value.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -27,6 +29,7 @@ from conftest import (
     warehouse_env,
 )
 from conftest import query_rows as query
+from test_check import make_kpi_values, set_value, write_marts
 
 MARTS_SELECTION = ["--select", "+path:models/marts", "path:tests/marts"]
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
@@ -309,3 +312,49 @@ def test_generated_corpus_gives_identical_kpis_on_duckdb_and_postgres(
             differences.append((key, (period_end, value, complete), pg[key]))
     assert not differences, differences[:10]
     assert pipelines["duckdb"] == pipelines["postgres"]
+
+
+# --- (c) the kind bounds of kpi_values --------------------------------------------------------
+KIND_BOUNDS_TEST = "assert_kpi_values_within_kind_bounds"
+
+
+def test_kind_bounds_test_fails_on_each_out_of_bounds_value(duckdb_env: dict[str, str]) -> None:
+    """The dbt test passes on a plausible kpi_values (a null rate, rates of exactly 0 and 1, a
+    count of 0, hours) and fails on a rate above 1, a negative count and negative hours, one
+    row each. kpi_values is written directly: the test reads the table, not how it was built."""
+    import pandas as pd
+
+    day = date(2026, 9, 3)
+    frame = make_kpi_values(first=date(2026, 8, 1))
+    frame = set_value(frame, "pipeline_success_rate", "day", date(2026, 9, 2), None)
+    frame = set_value(frame, "pipeline_success_rate", "day", day, 1.0)
+    frame = set_value(frame, "prod_pipeline_run_share", "day", day, 0.0)
+    frame = set_value(frame, "new_projects", "day", day, 0.0)
+    hours = pd.DataFrame(
+        [("data_freshness_hours", "day", d, d, 30.0, True) for d in (date(2026, 9, 2), day)],
+        columns=frame.columns,
+    )
+    good = pd.concat([frame, hours], ignore_index=True)
+    run_test = ("build", "--command", "test", "--select", KIND_BOUNDS_TEST)
+
+    write_marts(duckdb_env, good)
+    passed = kpis(*run_test, env=duckdb_env)
+    assert passed.returncode == 0, passed.stdout[-3000:] + passed.stderr[-3000:]
+
+    bad = set_value(good, "pipeline_success_rate", "week", date(2026, 9, 7), 1.2)
+    bad = set_value(bad, "churned_projects", "month", date(2026, 9, 1), -3.0)
+    bad = set_value(bad, "data_freshness_hours", "day", day, -0.5)
+    write_marts(duckdb_env, bad)
+    failed = kpis(*run_test, env=duckdb_env)
+    assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
+    assert f"Failure in test {KIND_BOUNDS_TEST}" in failed.stdout
+    assert "Got 3 results" in failed.stdout
+
+    compiled_dir = Path(duckdb_env["DBT_TARGET_PATH"]) / "compiled"
+    compiled = next(compiled_dir.rglob(f"{KIND_BOUNDS_TEST}.sql"))
+    rows = query(duckdb_env, f"select * from ({compiled.read_text()}) as failures")
+    assert sorted((r[0], r[1], r[2], r[5]) for r in rows) == [
+        ("churned_projects", "month", date(2026, 9, 1), "count below 0"),
+        ("data_freshness_hours", "day", day, "hours below 0"),
+        ("pipeline_success_rate", "week", date(2026, 9, 7), "rate outside [0, 1]"),
+    ]

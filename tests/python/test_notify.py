@@ -83,7 +83,9 @@ def evaluation(alarm: bool = True) -> Evaluation:
         status="alarm" if alarm else "ok",
         breaches=["20.0% below the minimum 50.0%"] if alarm else [],
     )
-    quality = QualityResult("rates", "rates lie in [0, 1]", success=not alarm, checked=9, failed=1)
+    quality = QualityResult(
+        "spikes", "daily counts: no spike", success=not alarm, checked=5, failed=1
+    )
     return Evaluation(
         as_of=date(2026, 11, 20),
         generated_at=datetime(2026, 11, 21, 6, 0),
@@ -103,7 +105,7 @@ def test_message_is_slack_compatible():
     assert (
         "<https://bi.example.com/runbooks/success|runbook>" in message["blocks"][1]["text"]["text"]
     )
-    assert "rates lie in [0, 1]" in message["blocks"][2]["text"]["text"]
+    assert "daily counts: no spike" in message["blocks"][2]["text"]["text"]
     json.dumps(message)  # serialisable
 
 
