@@ -46,7 +46,7 @@ def _first_line(exc: BaseException) -> str:
 def read_kpi_values(engine: sqlalchemy.Engine) -> pd.DataFrame:
     """Every row of ``marts.kpi_values`` (a few thousand rows), as the engine returns them.
 
-    Nulls are kept (the data-quality suite checks them); ``evaluate.prepare_kpi_values``
+    Nulls are kept (a rate without a denominator is null); ``evaluate.prepare_kpi_values``
     normalises the types for evaluation.
     """
     import pandas as pd
