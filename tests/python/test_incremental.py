@@ -72,30 +72,9 @@ def _execution_id(row: dict[str, Any]) -> str | None:
     return None
 
 
-@pytest.fixture(scope="module")
-def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The batch files, the held-back execution and its true month."""
-    folder = tmp_path_factory.mktemp("incremental_corpus")
-    source = folder / "corpus.jsonl"
-    env = {**os.environ, "DO_NOT_TRACK": "1"}
-    kpis(
-        "generate",
-        "--projects", "30",
-        "--days", "45",
-        "--start-date", "2026-01-10",
-        "--noise",
-        "--seed", "5",
-        "--quiet",
-        "--output", str(source),
-        env=env,
-        check=True,
-    )  # fmt: skip
-    rows = [json.loads(line) for line in source.read_text().splitlines()]
-    assert 2000 < len(rows) < 8000, len(rows)
-    for row in rows:
-        assert row.get("uploaded_at"), "the generator writes a load time per row"
-
-    # the late execution: a process of the first month whose events are all single copies
+def _late_execution(rows: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], dt.datetime]:
+    """A process of the first month whose events are all single copies (with an exit event):
+    its id, its rows and the first month."""
     counts: dict[str, int] = {}
     for row in rows:
         counts[row.get("event_id") or ""] = counts.get(row.get("event_id") or "", 0) + 1
@@ -120,14 +99,15 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     )
     assert candidates, "no execution to hold back"
     late_execution = random.Random(SEED).choice(candidates)
-    late_rows = by_execution[late_execution]
-    late_ids = {id(row) for row in late_rows}
-    newest = max(_ts(row["uploaded_at"]) for row in rows)
-    for row in late_rows:
-        row["uploaded_at"] = (newest + dt.timedelta(hours=1)).isoformat(sep=" ")
+    return late_execution, by_execution[late_execution], first_month
 
-    # random cuts by load time; rows just before a cut may straddle into the next batch
-    rng = random.Random(SEED)
+
+def _batches_by_load_time(
+    rows: list[dict[str, Any]], late_rows: list[dict[str, Any]], rng: random.Random
+) -> list[list[dict[str, Any]]]:
+    """Random cuts by load time; rows just before a cut may straddle into the next batch. The
+    late rows go to the last batch."""
+    late_ids = {id(row) for row in late_rows}
     ordered = sorted(
         (row for row in rows if id(row) not in late_ids), key=lambda r: r["uploaded_at"]
     )
@@ -141,6 +121,13 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             index += 1
         batches[index].append(row)
     batches[-1].extend(late_rows)
+    return batches
+
+
+def _write_batches(
+    folder: Path, batches: list[list[dict[str, Any]]], rng: random.Random
+) -> list[Path]:
+    """One JSON-lines file per batch, its rows shuffled."""
     paths = []
     for number, batch in enumerate(batches, start=1):
         assert batch, f"batch {number} is empty"
@@ -148,6 +135,40 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
         rng.shuffle(batch)
         path.write_text("".join(json.dumps(row) + "\n" for row in batch))
         paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The batch files, the held-back execution and its true month."""
+    folder = tmp_path_factory.mktemp("incremental_corpus")
+    source = folder / "corpus.jsonl"
+    env = {**os.environ, "DO_NOT_TRACK": "1"}
+    kpis(
+        "generate",
+        "--projects", "30",
+        "--days", "45",
+        "--start-date", "2026-01-10",
+        "--noise",
+        "--seed", "5",
+        "--quiet",
+        "--output", str(source),
+        env=env,
+        check=True,
+    )  # fmt: skip
+    rows = [json.loads(line) for line in source.read_text().splitlines()]
+    assert 2000 < len(rows) < 8000, len(rows)
+    for row in rows:
+        assert row.get("uploaded_at"), "the generator writes a load time per row"
+
+    # the late execution: moved after every other upload, into the very last batch
+    late_execution, late_rows, first_month = _late_execution(rows)
+    newest = max(_ts(row["uploaded_at"]) for row in rows)
+    for row in late_rows:
+        row["uploaded_at"] = (newest + dt.timedelta(hours=1)).isoformat(sep=" ")
+
+    rng = random.Random(SEED)
+    paths = _write_batches(folder, _batches_by_load_time(rows, late_rows, rng), rng)
     return {
         "paths": paths,
         "late_execution": late_execution,

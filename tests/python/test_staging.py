@@ -298,37 +298,32 @@ def _normal(value: Any) -> Any:
 # bad rows
 
 
-def _bad_sample(folder: Path) -> tuple[Path, dict[str, Any]]:
-    """A few real events plus one bad row of each kind. Returns the file and expectations."""
-    lines = [json.loads(line) for line in REAL_EVENTS.read_text().splitlines()]
-    by_name: dict[str, list[dict[str, Any]]] = {}
-    for row in lines:
-        by_name.setdefault(row["event_name"], []).append(row)
-    cli, exit_event = by_name["cli_event"][0], by_name["exit_event"][0]
-    base = [copy.deepcopy(row) for row in lines[:20]]
+def _variant(row: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A copy of ``row`` under a new event id, with ``changes``."""
+    new = copy.deepcopy(row)
+    new["event_id"] = str(uuid.uuid4())
+    new.update(changes)
+    return new
 
-    def variant(row: dict[str, Any], **changes: Any) -> dict[str, Any]:
-        new = copy.deepcopy(row)
-        new["event_id"] = str(uuid.uuid4())
-        new.update(changes)
-        return new
 
+def _bad_variants(cli: dict[str, Any], exit_event: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """One bad or odd row of each kind, by kind, made from a cli_event and an exit_event."""
     contexts = json.loads(cli["contexts"])
     no_project = copy.deepcopy(contexts)
     no_project["data"] = [c for c in no_project["data"] if "/project_context/" not in c["schema"]]
-    rows: dict[str, dict[str, Any]] = {
-        "invalid_contexts": variant(cli, contexts='{"schema": "iglu:x", "data": [{"broken'),
-        "invalid_unstruct": variant(cli, unstruct_event="{not json"),
-        "invalid_timestamp": variant(cli, derived_tstamp="2026-13-45 99:00:00.000"),
-        "missing_project_context": variant(cli, contexts=json.dumps(no_project)),
-        "unknown_vendor": variant(
+    return {
+        "invalid_contexts": _variant(cli, contexts='{"schema": "iglu:x", "data": [{"broken'),
+        "invalid_unstruct": _variant(cli, unstruct_event="{not json"),
+        "invalid_timestamp": _variant(cli, derived_tstamp="2026-13-45 99:00:00.000"),
+        "missing_project_context": _variant(cli, contexts=json.dumps(no_project)),
+        "unknown_vendor": _variant(
             cli,
             unstruct_event=cli["unstruct_event"].replace(
                 "com.meltano/cli_event", "com.acme/cli_event"
             ),
         ),
-        "unknown_type": variant(cli, event="page_view", unstruct_event=None),
-        "legacy_struct": variant(
+        "unknown_type": _variant(cli, event="page_view", unstruct_event=None),
+        "legacy_struct": _variant(
             cli,
             event="struct",
             contexts=None,
@@ -338,7 +333,7 @@ def _bad_sample(folder: Path) -> tuple[Path, dict[str, Any]]:
             se_label="legacy-project-1",
             event_name=None,
         ),
-        "struct_2x": variant(
+        "struct_2x": _variant(
             cli,
             event="struct",
             unstruct_event=None,
@@ -346,18 +341,19 @@ def _bad_sample(folder: Path) -> tuple[Path, dict[str, Any]]:
             se_action="meltano init p01",
             se_label="p01",
         ),
-        "unseen_version": variant(
+        "unseen_version": _variant(
             exit_event,
             unstruct_event=exit_event["unstruct_event"].replace(
                 "exit_event/jsonschema/1-0-1", "exit_event/jsonschema/1-9-0"
             ),
         ),
     }
-    missing_id = variant(cli)
-    missing_id["event_id"] = None
-    # duplicates: an exact later copy (dropped), a copy uploaded earlier with a different
-    # collector time (kept, the original is dropped), an invalid copy (quarantined, the valid
-    # original kept)
+
+
+def _copies(base: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Copies of base rows 1, 2 and 3: an exact later copy (dropped), a copy uploaded earlier
+    with a different collector time (kept, the original is dropped), an invalid copy
+    (quarantined, the valid original kept)."""
     later_copy = copy.deepcopy(base[1])
     later_copy["uploaded_at"] = "2026-11-30 00:00:00.000"
     earlier_copy = copy.deepcopy(base[2])
@@ -367,6 +363,21 @@ def _bad_sample(folder: Path) -> tuple[Path, dict[str, Any]]:
     broken_copy = copy.deepcopy(base[3])
     broken_copy["contexts"] = "{oops"
     broken_copy["uploaded_at"] = "2020-01-01 00:00:00.000"
+    return [later_copy, earlier_copy, broken_copy]
+
+
+def _bad_sample(folder: Path) -> tuple[Path, dict[str, Any]]:
+    """A few real events plus one bad row of each kind. Returns the file and expectations."""
+    lines = [json.loads(line) for line in REAL_EVENTS.read_text().splitlines()]
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for row in lines:
+        by_name.setdefault(row["event_name"], []).append(row)
+    cli, exit_event = by_name["cli_event"][0], by_name["exit_event"][0]
+    base = [copy.deepcopy(row) for row in lines[:20]]
+    rows = _bad_variants(cli, exit_event)
+    missing_id = _variant(cli)
+    missing_id["event_id"] = None
+    later_copy, earlier_copy, broken_copy = _copies(base)
     all_rows = [*base, *rows.values(), missing_id, later_copy, earlier_copy, broken_copy]
     path = folder / "bad_sample.jsonl"
     path.write_text("".join(json.dumps(row) + "\n" for row in all_rows))
