@@ -120,10 +120,12 @@ final as (
 
     select
         *,
-        (
-            extract(epoch from cast({{ dbt.dateadd('day', 1, 'date_day') }} as timestamp))
-            - extract(epoch from newest_event_at)
-        ) / 3600.0 as data_freshness_hours
+        cast(
+            (
+                extract(epoch from cast({{ dbt.dateadd('day', 1, 'date_day') }} as timestamp))
+                - extract(epoch from newest_event_at)
+            ) / 3600.0 as double precision
+        ) as data_freshness_hours
     from daily
 
 )
