@@ -21,7 +21,7 @@ def test_summary_shows_the_registry_headline_metrics(duckdb_env):
     assert lines[0].startswith("KPI summary from DuckDB file")
     assert re.match(r"^KPI +2026-08 +2026-09 +2026-10 +2026-11\*$", lines[1])
     assert set(lines[2]) == {"-", " "}
-    labels = [m.summary_label or m.label for m in summary_metrics()]
+    labels = [m.summary_label or m.label for m in summary_metrics() if "month" in m.grains]
     assert labels[0] == "Monthly active projects (MAP)" and "  churned" in labels
     rows = lines[3 : 3 + len(labels)]
     # every headline metric, in the registry's order, with its label (indent kept)
@@ -31,6 +31,8 @@ def test_summary_shows_the_registry_headline_metrics(duckdb_env):
     assert by_label["Pipeline runs"][2] == "10,818"
     assert by_label["Pipeline success rate"][0] == "88.5%"
     assert lines[-1] == "* month in progress, evaluated on the as-of date"
+    # a headline metric without a monthly series: its latest day, under the table
+    assert re.match(r"^Daily active projects \(28-day window\) on 2026-11-\d\d: [\d,]+$", lines[-2])
     # right-aligned month columns: every value ends where its header ends
     end = lines[1].index("2026-10") + len("2026-10")
     assert all(row[end - 1] != " " and row[end : end + 2] == "  " for row in rows)
