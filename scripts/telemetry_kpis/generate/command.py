@@ -71,7 +71,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def noise_rates(args: argparse.Namespace) -> dict[str, float]:
-    from telemetry_kpis.generate.engine import DEFAULT_NOISE
+    from telemetry_kpis.generate.catalogue import DEFAULT_NOISE
 
     rates = dict(DEFAULT_NOISE) if args.noise else {}
     for name in NOISE_FLAGS:

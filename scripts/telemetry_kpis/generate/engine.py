@@ -12,443 +12,55 @@ copies, late arrival only moves ``uploaded_at``, clock skew only moves ``dvce_cr
 
 from __future__ import annotations
 
-import hashlib
 import json
 import random
 from dataclasses import dataclass, field
 from functools import partial
-from pathlib import Path
 
-from telemetry_kpis.atomic import ATOMIC_COLUMNS
-
-DAY_MS = 86_400_000
-HOUR_MS = 3_600_000
-MIN_MS = 60_000
-
-TEMPLATES = json.loads((Path(__file__).with_name("templates.json")).read_text())
-OPTIONS: dict[str, dict] = TEMPLATES["options"]
-EXCEPTIONS: dict[str, dict] = TEMPLATES["exceptions"]
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def dumps(obj) -> str:
-    return json.dumps(obj, separators=(",", ":"))
-
-
-EMPTY_TUPLE_HASH = sha("()")  # 2e38e77b...: `meltano run` with no blocks
-
-#: name -> (category, namespace, variant, pip_url, plugin commands)
-PLUGIN_POOL: dict[str, tuple[str, str, str, str, tuple[str, ...]]] = {
-    "tap-github": ("extractors", "tap_github", "meltanolabs", "meltanolabs-tap-github", ()),
-    "tap-postgres": ("extractors", "tap_postgres", "meltanolabs", "meltanolabs-tap-postgres", ()),
-    "tap-mysql": ("extractors", "tap_mysql", "transferwise", "pipelinewise-tap-mysql", ()),
-    "tap-salesforce": ("extractors", "tap_salesforce", "meltanolabs", "tap-salesforce", ()),
-    "tap-hubspot": ("extractors", "tap_hubspot", "meltanolabs", "tap-hubspot", ()),
-    "tap-stripe": ("extractors", "tap_stripe", "meltanolabs", "tap-stripe", ()),
-    "tap-google-analytics": ("extractors", "tap_google_analytics", "meltanolabs", "tap-ga", ()),
-    "tap-csv": ("extractors", "tap_csv", "meltanolabs", "meltanolabs-tap-csv", ()),
-    "tap-rest-api-msdk": ("extractors", "tap_rest_api_msdk", "widen", "tap-rest-api-msdk", ()),
-    "target-snowflake": ("loaders", "target_snowflake", "meltanolabs", "target-snowflake", ()),
-    "target-postgres": ("loaders", "target_postgres", "meltanolabs", "target-postgres", ()),
-    "target-bigquery": ("loaders", "target_bigquery", "z3z1ma", "target-bigquery", ()),
-    "target-jsonl": ("loaders", "target_jsonl", "andyh1203", "target-jsonl", ()),
-    "target-duckdb": ("loaders", "target_duckdb", "jwills", "target-duckdb", ()),
-    "meltano-map-transformer": ("mappers", "meltano_map_transform", "meltano", "mapper", ()),
-    "dbt-snowflake": (
-        "utilities",
-        "dbt_snowflake",
-        "dbt-labs",
-        "dbt-core dbt-snowflake",
-        ("run", "test", "build", "deps"),
-    ),
-    "dbt-postgres": (
-        "utilities",
-        "dbt_postgres",
-        "dbt-labs",
-        "dbt-core dbt-postgres",
-        ("run", "test", "build", "seed"),
-    ),
-    "dbt-bigquery": (
-        "utilities",
-        "dbt_bigquery",
-        "dbt-labs",
-        "dbt-core dbt-bigquery",
-        ("run", "test"),
-    ),
-    "dbt-duckdb": (
-        "utilities",
-        "dbt_duckdb",
-        "jwills",
-        "dbt-core dbt-duckdb",
-        ("run", "test", "build"),
-    ),
-    "sqlfluff": ("utilities", "sqlfluff", "sqlfluff", "sqlfluff", ("lint", "fix")),
-    "great_expectations": ("utilities", "great_expectations", "great-expectations", "ge", ("run",)),
-    "airflow": ("orchestrators", "airflow", "apache", "apache-airflow", ("scheduler", "webserver")),
-}
-TAPS = [n for n, p in PLUGIN_POOL.items() if p[0] == "extractors"]
-TARGETS = [n for n, p in PLUGIN_POOL.items() if p[0] == "loaders"]
-DBTS = {
-    "target-snowflake": "dbt-snowflake",
-    "target-postgres": "dbt-postgres",
-    "target-bigquery": "dbt-bigquery",
-    "target-duckdb": "dbt-duckdb",
-}
-
-# Meltano version families: (versions, family)
-VERSIONS = {
-    "v4": ["4.4.1", "4.3.2", "4.2.0", "4.0.3"],
-    "v3": ["3.7.8", "3.6.0", "3.5.4", "3.3.2"],
-    "v25": ["2.20.0", "2.17.1", "2.10.0", "2.5.0"],
-    "v20": ["2.0.3", "2.1.0"],  # cli_context 1-0-0
-    "v22": ["2.2.0", "2.3.0", "2.4.0"],
-    "pre2": ["1.105.0", "1.99.0", "1.77.0"],
-}
-#: family -> schema versions (env, project, cli, cli_event, exit) and extras
-FAMILY = {
-    "v4": ("1-3-0", "1-1-0", "1-1-0", "1-0-1", "1-0-1"),
-    "v3": ("1-2-0", "1-1-0", "1-1-0", "1-0-1", "1-0-1"),
-    "v25": ("1-1-0", "1-0-0", "1-1-0", "1-0-1", "1-0-0"),
-    "v22": ("1-0-0", "1-0-0", "1-1-0", "1-0-0", "1-0-0"),
-    "v20": ("1-0-0", "1-0-0", "1-0-0", "1-0-0", "1-0-0"),
-}
-TRACKER = {
-    "v4": "py-1.1.0",
-    "v3": "py-1.0.1",
-    "v25": "py-0.12.0",
-    "v22": "py-0.10.0",
-    "v20": "py-0.10.0",
-    "pre2": "py-0.8.0",
-}
-#: commands whose project_context.environment_name_hash is set
-ENV_COMMANDS = {"run", "el", "elt", "invoke", "test"}
-
-IP_BLOCKS = ("192.0.2.", "198.51.100.", "203.0.113.")
-TIMEZONES = (
-    "Etc/UTC",
-    "Europe/Berlin",
-    "America/New_York",
-    "America/Chicago",
-    "Asia/Tokyo",
-    "Europe/London",
-    "America/Sao_Paulo",
-    "Asia/Kolkata",
-    "Australia/Sydney",
+from telemetry_kpis.generate.catalogue import (
+    ARCHETYPES,
+    DBTS,
+    EMPTY_TUPLE_HASH,
+    ENV_COMMANDS,
+    EXCEPTIONS,
+    EXIT_KEYS,
+    EXPECTED_SOURCE,
+    FAMILY,
+    IP_BLOCKS,
+    NOISE_KINDS,
+    OPTIONS,
+    PLUGIN_POOL,
+    PYTHONS,
+    SYSTEMS,
+    TAPS,
+    TARGETS,
+    TIMEZONES,
+    TRACKER,
+    VERSIONS,
 )
-SYSTEMS = (
-    ("Linux", "6.8.0-45-generic", "#45-Ubuntu SMP", "x86_64", None, "ubuntu", "debian", "24.04"),
-    ("Linux", "6.1.0-25-amd64", "#1 SMP Debian", "x86_64", None, "debian", None, "12"),
-    ("Darwin", "23.6.0", "Darwin Kernel Version 23.6.0", "arm64", None, None, None, None),
-    ("Windows", "10", "10.0.19045", "AMD64", "Professional", None, None, None),
-    ("Linux", "5.15.0-1064-azure", "#73-Ubuntu SMP", "x86_64", None, "ubuntu", "debian", "22.04"),
+from telemetry_kpis.generate.iglu import CONTEXTS_HEAD, UNSTRUCT_HEAD, dumps, sd, sha
+from telemetry_kpis.generate.rows import Format
+from telemetry_kpis.generate.stamps import (
+    DAY_MS,
+    DAYS,
+    HMS,
+    HOUR_MS,
+    MILLI,
+    MIN_MS,
+    UUID4_KEEP,
+    UUID4_SET,
+    derived_uuid,
+    iso,
+    ts,
+    uuid4,
+    uuid7,
 )
-PYTHONS = ("3.9.19", "3.10.14", "3.11.9", "3.12.7", "3.13.1")
 
-ARCHETYPES = {
-    # name: weight
-    "abandoned": 24,
-    "poc_dormant_return": 8,
-    "steady_daily": 14,
-    "steady_weekly": 9,
-    "whale": 2,
-    "churned": 9,
-    "ci_only": 5,
-    "ci_derived": 3,
-    "opted_out": 5,
-    "random_short": 3,
-    "random_persisted": 3,
-    "legacy_2x": 6,
-    "legacy_pre2": 3,
-    "explorer": 6,
-}
-
-EXPECTED_SOURCE = {
-    "random_short": "random",
-    "random_persisted": "persisted_random",
-    "ci_only": "random",
-    "ci_derived": "derived",
-}
-NOISE_KINDS = (
-    "duplicate",
-    "late",
-    "malformed",
-    "no_project",
-    "unknown_version",
-    "unknown_event",
-    "skew",
-)
-DEFAULT_NOISE = {
-    "duplicate": 0.02,
-    "late": 0.01,
-    "malformed": 0.003,
-    "no_project": 0.002,
-    "unknown_version": 0.002,
-    "unknown_event": 0.001,
-    "skew": 0.05,
-}
-
-_HEX = "0123456789abcdef"
-EXIT_KEYS = {0: "exit0", 1: "exit1", 2: "exit2"}
 #: rows buffered before they go to the text writer, and bytes per write: small enough that
 #: the rows are still in the CPU cache when they are copied out (measured: 1024 rows / 1 MB
 #: cost about 10 % more CPU per row than 64 rows / 256 KB)
 FLUSH_LINES = 64
 CHUNK_BYTES = 1 << 18
-
-
-_UUID4_KEEP = ~(0xF << 76) & ~(0x3 << 62)
-_UUID4_SET = (4 << 76) | (0x2 << 62)
-
-
-def uuid4(rng: random.Random) -> str:
-    h = "%032x" % (rng.getrandbits(128) & _UUID4_KEEP | _UUID4_SET)  # noqa: UP031
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-def uuid7(rng: random.Random, ms: int) -> str:
-    """UUIDv7: 48-bit ms timestamp, version 7, 12 random bits, variant 10, 62 random bits."""
-    r = rng.getrandbits(74)
-    return "%08x-%04x-%04x-%04x-%012x" % (  # noqa: UP031
-        ms >> 16 & 0xFFFFFFFF,
-        ms & 0xFFFF,
-        0x7000 | r >> 62,
-        0x8000 | r >> 48 & 0x3FFF,
-        r & 0xFFFFFFFFFFFF,
-    )
-
-
-def derived_uuid(project_id: str) -> str:
-    h = sha(project_id)[::2]
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-
-
-#: "HH:MM:SS." for every second of a day and ".mmm" digits: a timestamp is three lookups
-_TWO = [f"{i:02d}" for i in range(60)]
-_HMS = tuple([f"{_TWO[h]}:{m}:{sec}." for h in range(24) for m in _TWO for sec in _TWO])
-_MILLI = tuple(f"{i:03d}" for i in range(1000))
-
-
-class _Days(dict):
-    """day number since 1970-01-01 -> 'YYYY-MM-DD ' (filled on first use)."""
-
-    def __missing__(self, day: int) -> str:
-        import datetime as _dt
-
-        text = self[day] = (_dt.date(1970, 1, 1) + _dt.timedelta(days=day)).isoformat() + " "
-        return text
-
-
-_DAYS = _Days()
-
-
-def ts(ms: int) -> str:
-    """'YYYY-MM-DD HH:MM:SS.mmm' (UTC) for epoch milliseconds."""
-    day, rem = divmod(ms, DAY_MS)
-    sec, milli = divmod(rem, 1000)
-    return _DAYS[day] + _HMS[sec] + _MILLI[milli]
-
-
-def iso(ms: int, micro: int = 0) -> str:
-    t = ts(ms)
-    return f"{t[:10]}T{t[11:23]}{micro:03d}+00:00"
-
-
-# --------------------------------------------------------------------------------------------
-# Row templates
-# --------------------------------------------------------------------------------------------
-#: columns that vary per event, in the order the renderers take them
-VAR_COLUMNS = (
-    "etl_tstamp",
-    "collector_tstamp",
-    "dvce_created_tstamp",
-    "event",
-    "event_id",
-    "v_tracker",
-    "user_ipaddress",
-    "network_userid",
-    "contexts",
-    "se_category",
-    "se_action",
-    "se_label",
-    "unstruct_event",
-    "os_timezone",
-    "dvce_sent_tstamp",
-    "derived_tstamp",
-    "event_vendor",
-    "event_name",
-    "event_format",
-    "event_version",
-)
-CONST_COLUMNS = {
-    "app_id": "meltano",
-    "platform": "pc",
-    "name_tracker": "meltano-core",
-    "v_collector": "ssc-3.2.0-kinesis",
-    "v_etl": "snowplow-enrich-kinesis-4.1.0",
-    "useragent": "python-requests/2.32.3",
-    "br_lang": "en_US",
-}
-
-
-def _jsonl_template() -> str:
-    parts = []
-    for col in ATOMIC_COLUMNS:
-        if col in VAR_COLUMNS:
-            parts.append(f'"{col}":%s')
-        elif col in CONST_COLUMNS:
-            parts.append(f'"{col}":"{CONST_COLUMNS[col]}"')
-        else:
-            parts.append(f'"{col}":null')
-    parts.append('"uploaded_at":"%s"')
-    parts.append('"load_tstamp":"%s"')
-    return "{" + ",".join(parts) + "}\n"
-
-
-def _tsv_template() -> str:
-    parts = []
-    for col in ATOMIC_COLUMNS:
-        if col in VAR_COLUMNS:
-            parts.append("%s")
-        else:
-            parts.append(CONST_COLUMNS.get(col, ""))
-    return "\t".join(parts) + "\n"
-
-
-JSONL_TEMPLATE = _jsonl_template()
-TSV_TEMPLATE = _tsv_template()
-
-
-#: arguments of the fast renderer of an unstructured event (the common row), by column;
-#: the contexts value is ``ctx_head + ctx_tail + "]}"`` (built once per process, not per row)
-FAST_ARGS = {
-    "etl_tstamp": "etl",
-    "collector_tstamp": "collector",
-    "dvce_created_tstamp": "created",
-    "event_id": "event_id",
-    "v_tracker": "tracker",
-    "user_ipaddress": "ip",
-    "network_userid": "nuid",
-    "contexts": "ctx_head, ctx_tail",
-    "unstruct_event": "unstruct",
-    "os_timezone": "tz",
-    "dvce_sent_tstamp": "sent",
-    "derived_tstamp": "derived",
-    "event_name": "name",
-    "event_version": "version",
-}
-FAST_CONST = {
-    "event": "unstruct",
-    "se_category": None,
-    "se_action": None,
-    "se_label": None,
-    "event_vendor": "com.meltano",
-    "event_format": "jsonschema",
-}
-
-
-_RENDERERS: dict[bool, object] = {}
-
-
-def _fast_renderer(jsonl: bool):
-    """The compiled renderer of the format (compiled once per process)."""
-    fn = _RENDERERS.get(jsonl)
-    if fn is None:
-        fn = _RENDERERS[jsonl] = _compile_renderer(jsonl)
-    return fn
-
-
-def _compile_renderer(jsonl: bool):
-    """Compile ``render(etl, ..., up)``: one f-string over the constant text between values.
-
-    Same bytes as ``Format.render`` for an unstructured event, without a format string to
-    parse or a list of values to build for every row.
-    """
-    consts: list[str] = []
-    pieces: list[str] = []  # constant text ("@" marks a value)
-    q = '"' if jsonl else ""
-    sep = "," if jsonl else "\t"
-
-    def text(col: str, value: str | None) -> str:
-        if jsonl:
-            return f'"{col}":' + ("null" if value is None else f'"{value}"')
-        return value or ""
-
-    fields = []
-    for col in ATOMIC_COLUMNS:
-        if col in FAST_ARGS:
-            names = FAST_ARGS[col]
-            if col == "contexts":
-                fields.append((f'"{col}":{q}' if jsonl else "", ["ctx_head", "ctx_tail"], "]}" + q))
-            else:
-                fields.append((f'"{col}":{q}' if jsonl else "", [names], q))
-        elif col in FAST_CONST:
-            fields.append((text(col, FAST_CONST[col]), [], ""))
-        elif col in CONST_COLUMNS:
-            fields.append((text(col, CONST_COLUMNS[col]), [], ""))
-        else:
-            fields.append((text(col, None), [], ""))
-    if jsonl:
-        fields.append(('"uploaded_at":"', ["up"], '"'))
-        fields.append(('"load_tstamp":"', ["up"], '"'))
-    # merge constant text between the values
-    parts: list[object] = ["{" if jsonl else ""]
-    for i, (before, names, after) in enumerate(fields):
-        parts[-1] += ("" if i == 0 else sep) + before
-        for name in names:
-            parts.append((name,))
-            parts.append("")
-        parts[-1] += after
-    parts[-1] += "}\n" if jsonl else "\n"
-    for part in parts:
-        if isinstance(part, tuple):
-            pieces.append("{" + part[0] + "}")
-        elif part:
-            consts.append(part)
-            pieces.append("{_C%d}" % (len(consts) - 1))  # noqa: UP031
-    args = ", ".join(dict.fromkeys([*(n for _, names, _ in fields for n in names), "up"]))
-    src = f"def render({args}):\n    return f'{''.join(pieces)}'\n"
-    namespace: dict = {f"_C{i}": c for i, c in enumerate(consts)}
-    exec(compile(src, f"<kpis generate {'jsonl' if jsonl else 'tsv'} row>", "exec"), namespace)  # noqa: S102
-    return namespace["render"]
-
-
-class Format:
-    """How text fragments are encoded for one output format."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.jsonl = name == "jsonl"
-        #: a double quote inside an encoded JSON text
-        self.quote = '\\"' if self.jsonl else '"'
-        self.fast = _fast_renderer(self.jsonl)
-
-    def enc(self, text: str) -> str:
-        if self.jsonl:
-            return text.replace("\\", "\\\\").replace('"', '\\"')
-        return text
-
-    def render(self, vals: list, uploaded: str) -> str:
-        if self.jsonl:
-            return JSONL_TEMPLATE % (
-                *["null" if v is None else '"' + v + '"' for v in vals],
-                uploaded,
-                uploaded,
-            )
-        return TSV_TEMPLATE % tuple("" if v is None else v for v in vals)
-
-
-CONTEXTS_HEAD = '{"schema":"iglu:com.snowplowanalytics.snowplow/contexts/jsonschema/1-0-0","data":['
-UNSTRUCT_HEAD = (
-    '{"schema":"iglu:com.snowplowanalytics.snowplow/unstruct_event/jsonschema/1-0-0","data":'
-)
-
-
-def sd(name: str, version: str, data_json: str) -> str:
-    """A self-describing JSON text for com.meltano/<name>/<version> with pre-serialised data."""
-    return '{"schema":"iglu:com.meltano/%s/jsonschema/%s","data":%s}' % (name, version, data_json)  # noqa: UP031
 
 
 # --------------------------------------------------------------------------------------------
@@ -1104,9 +716,9 @@ class Generator:
         lines = self.lines
         fast = self.fmt.fast
         getrandbits = rng.getrandbits
-        days, hms, milli = _DAYS, _HMS, _MILLI
+        days, hms, milli = DAYS, HMS, MILLI
         for off, uns, extra, name, ver in seq:
-            h = getrandbits(128) & _UUID4_KEEP | _UUID4_SET
+            h = getrandbits(128) & UUID4_KEEP | UUID4_SET
             h = "%032x" % h  # noqa: UP031
             event_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
             true_ms = t0 + off
