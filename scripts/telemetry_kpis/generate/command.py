@@ -107,15 +107,18 @@ def _run_part(job: tuple, out=None) -> dict:
     """
     import gzip
 
-    from telemetry_kpis.generate.engine import Generator, open_text
+    from telemetry_kpis.generate.generator import Generator, Settings
+    from telemetry_kpis.generate.output import open_text
 
     part, first, last, cfg, part_path = job
     gen = Generator(
-        seed=cfg["seed"],
-        days=cfg["days"],
-        start_ms=cfg["start_ms"],
-        fmt=cfg["fmt"],
-        noise=cfg["noise"],
+        Settings(
+            seed=cfg["seed"],
+            days=cfg["days"],
+            start_ms=cfg["start_ms"],
+            fmt=cfg["fmt"],
+            noise=cfg["noise"],
+        )
     )
     truth = []
     raw = out if out is not None else _PartSink(part, part_path)
@@ -123,10 +126,10 @@ def _run_part(job: tuple, out=None) -> dict:
     if cfg["gzip"]:
         sink = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0)
     fh = open_text(sink)
-    gen.fh = fh
+    gen.out.fh = fh
     for index in range(first, last):
         truth.append(gen.simulate(index))
-        gen.flush(fh)
+        gen.out.flush(fh)
     fh.flush()
     fh.detach()
     if sink is not raw:
@@ -137,11 +140,11 @@ def _run_part(job: tuple, out=None) -> dict:
     return {
         "part": part,
         "path": part_path,
-        "lines": gen.line_base,
-        "events": gen.events,
-        "executions": gen.executions,
-        "noise_counts": gen.noise_counts,
-        "noise_rows": gen.noise_rows,
+        "lines": gen.out.line_base,
+        "events": gen.out.events,
+        "executions": gen.out.executions,
+        "noise_counts": gen.out.noise_counts,
+        "noise_rows": gen.out.noise_rows,
         "projects": truth,
     }
 
@@ -348,7 +351,7 @@ def generate(
                     import multiprocessing as mp
 
                     # import (and build the lookup tables) once, before the workers fork
-                    import telemetry_kpis.generate.engine  # noqa: F401
+                    import telemetry_kpis.generate.generator  # noqa: F401
 
                     ctx = mp.get_context("fork")
                     next_part = ctx.Value("q", 0, lock=False)

@@ -137,30 +137,39 @@ def render_tsv(vals: Sequence[str | None], uploaded: str) -> str:
     return TSV_TEMPLATE % tuple("" if v is None else v for v in vals)
 
 
+def general_values(args: Sequence[str]) -> list[str | None]:
+    """The VAR_COLUMNS values of an unstructured event from the fast renderer's arguments."""
+    (etl, collector, created, event_id, tracker, ip, nuid, ctx_head, ctx_tail) = args[:9]
+    (unstruct, tz, sent, derived, name, version) = args[9:15]
+    return [
+        etl,
+        collector,
+        created,
+        "unstruct",
+        event_id,
+        tracker,
+        ip,
+        nuid,
+        ctx_head + ctx_tail + "]}",
+        None,  # se_category
+        None,  # se_action
+        None,  # se_label
+        unstruct,
+        tz,
+        sent,
+        derived,
+        "com.meltano",
+        name,
+        "jsonschema",
+        version,
+    ]
+
+
 def _fast_pieces(jsonl: bool) -> list[str]:
     """The constant text before each value of the fast renderer, and after the last one."""
-    m = {slot: f"\0{slot}\0" for slot in (*FAST_SLOTS, "up")}
-    row: dict[str, str | None] = dict.fromkeys(VAR_COLUMNS)  # the se_* columns stay null
-    row.update(
-        etl_tstamp=m["etl"],
-        collector_tstamp=m["collector"],
-        dvce_created_tstamp=m["created"],
-        event="unstruct",
-        event_id=m["event_id"],
-        v_tracker=m["tracker"],
-        user_ipaddress=m["ip"],
-        network_userid=m["nuid"],
-        contexts=m["ctx_head"] + m["ctx_tail"] + "]}",
-        unstruct_event=m["unstruct"],
-        os_timezone=m["tz"],
-        dvce_sent_tstamp=m["sent"],
-        derived_tstamp=m["derived"],
-        event_vendor="com.meltano",
-        event_name=m["name"],
-        event_format="jsonschema",
-        event_version=m["version"],
-    )
-    cut = (render_jsonl if jsonl else render_tsv)(list(row.values()), m["up"]).split("\0")
+    marks = [f"\0{slot}\0" for slot in FAST_SLOTS]
+    render = render_jsonl if jsonl else render_tsv
+    cut = render(general_values(marks), "\0up\0").split("\0")
     slots, pieces = cut[1::2], cut[0::2]
     expected = [*FAST_SLOTS, "up", "up"] if jsonl else list(FAST_SLOTS)
     if slots != expected or pieces[FAST_SLOTS.index("ctx_tail")] != "":
