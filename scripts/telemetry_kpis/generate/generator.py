@@ -21,7 +21,7 @@ from telemetry_kpis.generate.stamps import DAY_MS
 
 
 @dataclass(frozen=True)
-class Settings:
+class Options:
     """What the output depends on, besides the range of projects."""
 
     seed: int
@@ -34,17 +34,17 @@ class Settings:
 class Generator:
     """Generates the rows of a range of projects into ``out``."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.fmt = Format(settings.fmt)
+    def __init__(self, options: Options) -> None:
+        self.options = options
+        self.fmt = Format(options.fmt)
         self.out = Output()
-        noise = Noise(settings.noise, self.fmt, self.out) if settings.noise else None
-        window_end = settings.start_ms + settings.days * DAY_MS
+        noise = Noise(options.noise, self.fmt, self.out) if options.noise else None
+        window_end = options.start_ms + options.days * DAY_MS
         self.emitter = Emitter(self.fmt, Contexts(self.fmt), self.out, noise, window_end)
 
     def simulate(self, index: int) -> dict[str, Any]:
         """Emit the rows of project ``index``; returns its ground truth."""
-        s = self.settings
+        s = self.options
         p = make_project(s.seed, index, s.start_ms, s.days, s.noise.get("skew", 0))
         if p.skew_ms:
             self.out.noise_counts["skew"] += 1

@@ -1,13 +1,13 @@
 """Where generated rows go: a short buffer in front of a text writer, and the running counts.
 
-Rows are buffered and written in small batches: small enough that the rows are still in the
-CPU cache when they are copied out (measured: 1024 rows / 1 MB cost about 10 % more CPU per
-row than 64 rows / 256 KB).
+Rows are buffered and written in small batches (FLUSH_LINES rows, then CHUNK_BYTES per write
+in parts.open_text): small enough that the rows are still in the CPU cache when they are
+copied out (measured: 1024 rows / 1 MB cost about 10 % more CPU per row than 64 rows /
+256 KB).
 """
 
 from __future__ import annotations
 
-import io
 from typing import IO, Any
 
 from telemetry_kpis.generate.catalogue import NOISE_KINDS
@@ -15,17 +15,6 @@ from telemetry_kpis.generate.catalogue import NOISE_KINDS
 #: rows buffered before they go to the text writer, and bytes per write
 FLUSH_LINES = 64
 CHUNK_BYTES = 1 << 18
-
-
-def open_text(raw: IO[bytes]) -> io.TextIOWrapper:
-    """A UTF-8 text writer over the binary file ``raw`` that copies each row only once.
-
-    TextIOWrapper keeps ASCII rows as they are until CHUNK_BYTES are pending, then copies them
-    into one bytes object for a single write (no ``"".join`` + ``.encode`` of the batch).
-    """
-    fh = io.TextIOWrapper(raw, encoding="utf-8", newline="", write_through=False)
-    fh._CHUNK_SIZE = CHUNK_BYTES  # type: ignore[attr-defined]
-    return fh
 
 
 class Output:
