@@ -114,7 +114,8 @@ class Contexts:
         self.head = fmt.enc(CONTEXTS_HEAD)
         self._exc_json = {k: dumps(v) for k, v in EXCEPTIONS.items()}
         self._plugin_json: dict[tuple[str, str], str] = {}
-        self._plugins_tpl: dict[tuple[tuple[str, str | None], ...], list[str]] = {}
+        #: (name, command or "[]") per plugin -> the text around the context id
+        self._plugins_tpl: dict[tuple[tuple[str, object], ...], list[str]] = {}
         self._exc_tpl: dict[str | None, list[str]] = {}
         self._unstruct: dict[tuple[str, str, str], str] = {}
 
@@ -198,7 +199,7 @@ class Contexts:
 
     def plugins(self, p: Project, ms: int, plugins: Sequence[PluginRef]) -> str:
         """The encoded plugins_context with a fresh context id."""
-        key = tuple((n, "[]" if isinstance(c, list) else c) for n, c in plugins)
+        key = tuple((n, "[]" if c.__class__ is list else c) for n, c in plugins)
         tpl = self._plugins_tpl.get(key)
         if tpl is None:
             body = ",".join(self._plugin_entry(n, c) for n, c in plugins)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from telemetry_kpis.generate.catalogue import ENV_COMMANDS, TRACKER
 from telemetry_kpis.generate.contexts import Contexts
 from telemetry_kpis.generate.noise import Noise
-from telemetry_kpis.generate.output import Output
+from telemetry_kpis.generate.output import FLUSH_LINES, Output
 from telemetry_kpis.generate.project import Project
 from telemetry_kpis.generate.rows import Format, general_values
 from telemetry_kpis.generate.shapes import (
@@ -30,20 +30,10 @@ from telemetry_kpis.generate.stamps import (
     MILLI,
     UUID4_KEEP,
     UUID4_SET,
+    randrange,
     ts,
     uuid4,
 )
-
-
-@dataclass(slots=True)
-class Delivery:
-    """The batch in which the tracker sends the events of one process, at its exit."""
-
-    collector: int  # when the collector received it (ms)
-    nuid: str  # network_userid
-    tracker: str
-    head: str  # the contexts the events share, up to their own
-    state_head: str  # the contexts of a telemetry state change sent with the batch
 
 
 @dataclass(slots=True)
@@ -84,7 +74,7 @@ class Emitter:
         if p.family == "pre2":
             return self._legacy(p, t0, proc, tc)
         rng, ctx = p.rng, self.ctx
-        duration = proc.duration_ms if proc.duration_ms is not None else rng.randrange(800, 9000)
+        duration = proc.duration_ms if proc.duration_ms is not None else randrange(rng, 800, 9000)
         project_id = proc.project_id or p.project_id
         source = proc.source or p.source
         if project_id not in p.project_ids:
@@ -96,8 +86,7 @@ class Emitter:
         proj_ctx = ctx.project(p, proj_uuid, env_hash, project_id, source)
         usage = proc.outcome == "usage"
         head = f"{ctx.head}{env_ctx},{proj_ctx}{ctx.cli(p, proc, usage)}"
-        x = Execution(p, proc, t0, duration)
-        state_head = ""
+        x = Execution(p, proc, t0, duration, head)
         if p.pending_change is not None and not usage:
             # the first command after a settings change reports it, with its own contexts
             x.events.append(
@@ -112,27 +101,22 @@ class Emitter:
             p.pending_change = None
             proj_plain = ctx.project(p, proj_uuid, None, project_id, source)
             exc = ctx.exception(p, t0 - 200, None)
-            state_head = f"{ctx.head}{env_ctx},{proj_plain}{exc}"
+            x.state_head = f"{ctx.head}{env_ctx},{proj_plain}{exc}"
         add_events(ctx, x)
         end = t0 + duration
-        delivery = Delivery(
-            collector=end + rng.randrange(40, 900),
-            nuid=uuid4(rng),
-            tracker=TRACKER[p.family],
-            head=head,
-            state_head=state_head,
-        )
-        self._write(x, delivery)
+        x.collector = end + randrange(rng, 40, 900)
+        x.nuid = uuid4(rng)
+        self._write(x)
         tc["events"] += len(x.events)
         if p.family in ("v20", "v22") and not usage:
             # Meltano 2.0-2.4 also send the legacy struct event, with the same contexts
             se_cat = f"meltano {proc.command}"
             row = Row(
                 true_ms=t0 + 20,
-                collector=delivery.collector,
+                collector=x.collector,
                 event_id=uuid4(rng),
-                tracker=delivery.tracker,
-                nuid=delivery.nuid,
+                tracker=TRACKER[p.family],
+                nuid=x.nuid,
                 contexts=head + "]}",
                 se_category=se_cat,
                 se_action=self.fmt.enc(proc.cmdline or se_cat),
@@ -140,14 +124,17 @@ class Emitter:
             )
             self.row(p, row)
             tc["events"] += 1
-        self.out.flush_if_full()
+        out = self.out
+        if len(out.lines) >= FLUSH_LINES and out.fh is not None:
+            out.flush(out.fh)
         return end, env_uuid
 
     def _count(self, p: Project, proc: Process) -> dict[str, int]:
         """Count the execution in the ground truth; returns the command's counters."""
-        tc = p.truth_commands.get(proc.truth_key)
+        key = proc.truth_key
+        tc = p.truth_commands.get(key)
         if tc is None:
-            tc = p.truth_commands[proc.truth_key] = {"executions": 0, "failed": 0, "events": 0}
+            tc = p.truth_commands[key] = {"executions": 0, "failed": 0, "events": 0}
         tc["executions"] += 1
         if proc.outcome != "ok":
             tc["failed"] += 1
@@ -158,7 +145,7 @@ class Emitter:
     def _legacy(self, p: Project, t0: int, proc: Process, tc: dict[str, int]) -> tuple[int, str]:
         """Meltano 1.x: one struct event per command, no contexts."""
         rng = p.rng
-        collector = t0 + rng.randrange(200, 3000)
+        collector = t0 + randrange(rng, 200, 3000)
         se_cat = f"meltano {proc.command}"
         row = Row(
             true_ms=t0,
@@ -187,7 +174,7 @@ class Emitter:
         env_ctx = ctx.environment(p, p.new_id(t), None, t)
         proj_ctx = ctx.project(p, p.new_id(t + 90), None, p.project_id, p.source, send=False)
         unstruct = state_change_unstruct(ctx, change)
-        collector = t + rng.randrange(40, 900)
+        collector = t + randrange(rng, 40, 900)
         tc = p.truth_commands.setdefault(
             "telemetry_state_change", {"executions": 0, "failed": 0, "events": 0}
         )
@@ -212,8 +199,8 @@ class Emitter:
         created = e.true_ms + p.skew_ms
         sent = ((e.collector - 30 + p.skew_ms) // 1000) * 1000
         derived = e.collector - (sent - created) if created < sent else e.collector
-        etl = e.collector + rng.randrange(1500, 9000)
-        upload = etl + rng.randrange(20_000, 300_000)
+        etl = e.collector + randrange(rng, 1500, 9000)
+        upload = etl + randrange(rng, 20_000, 300_000)
         noise = self.noise
         nrng = p.nrng
         if noise and nrng.random() < noise.late:
@@ -250,8 +237,8 @@ class Emitter:
             if r < noise.extra_max:
                 noise.copies(nrng, r, vals, (etl, e.collector, upload))
 
-    def _write(self, x: Execution, d: Delivery) -> None:
-        """The rows of the events of ``x``, delivered in ``d`` (the fast path)."""
+    def _write(self, x: Execution) -> None:
+        """The rows of the events of ``x`` (the fast path)."""
         p = x.p
         getrandbits = p.rng.getrandbits
         nrng = p.nrng
@@ -259,10 +246,10 @@ class Emitter:
         late = noise.late if noise else 0.0
         extra_max = noise.extra_max if noise else 0.0
         fast, lines = self.fmt.fast, self.out.lines
-        t0, collector, skew = x.t0, d.collector, p.skew_ms
+        t0, collector, skew = x.t0, x.collector, p.skew_ms
         sent = ((collector - 30 + skew) // 1000) * 1000
         collector_ts, sent_ts = ts(collector), ts(sent)
-        tracker, nuid, tz, head, state_head = d.tracker, d.nuid, p.tz, d.head, d.state_head
+        tracker, nuid, tz, head, state_head = TRACKER[p.family], x.nuid, p.tz, x.head, x.state_head
         ips = p.ips
         nips, ip = len(ips), ips[0]
         days, hms, milli = DAYS, HMS, MILLI

@@ -13,7 +13,7 @@ from telemetry_kpis.generate.emit import Emitter
 from telemetry_kpis.generate.iglu import sha
 from telemetry_kpis.generate.project import Pipeline, Project
 from telemetry_kpis.generate.shapes import Process
-from telemetry_kpis.generate.stamps import DAY_MS, HOUR_MS, MIN_MS
+from telemetry_kpis.generate.stamps import DAY_MS, HOUR_MS, MIN_MS, randrange
 
 
 class Life:
@@ -26,7 +26,7 @@ class Life:
         self.end = emitter.window_end
 
     def at(self, day_ms: int, hour: float) -> int:
-        return day_ms + int(hour * HOUR_MS) + self.rng.randrange(MIN_MS)
+        return day_ms + int(hour * HOUR_MS) + randrange(self.rng, 0, MIN_MS)
 
     def cmd(self, t: int, proc: Process) -> int:
         """Run one command at t (if telemetry is on and t is in the window); returns next t."""
@@ -37,7 +37,7 @@ class Life:
         if not self.p.telemetry_on:
             return t + 5000
         end, _ = self.emitter.process(self.p, t, proc)
-        return end + self.rng.randrange(20_000, 600_000)
+        return end + randrange(self.rng, 20_000, 600_000)
 
     def run_pipeline(
         self,
@@ -61,7 +61,7 @@ class Life:
             pipeline=pl,
             blocks_hash=blocks_hash,
             outcome="fail" if fail else "ok",
-            duration_ms=self.rng.randrange(20_000, 900_000),
+            duration_ms=randrange(self.rng, 20_000, 900_000),
             cmdline="meltano run " + " ".join(pl.blocks),
             project_id=project_id,
             source=source,
@@ -143,7 +143,7 @@ class Life:
             return self.run_pipeline(t, pl)
         if not p.telemetry_on or t >= self.end:
             return t
-        dur = self.rng.randrange(20_000, 600_000)
+        dur = randrange(self.rng, 20_000, 600_000)
         p.new_id(t)  # unused, but a draw of the seeded sequence: every later id depends on it
         parent = Process(
             "schedule", "run", duration_ms=dur + 1500, cmdline="meltano schedule run daily"
@@ -158,7 +158,7 @@ class Life:
             cmdline="meltano run " + (pl.job or "job"),
         )
         self.emitter.process(p, t + 700, child)
-        return end + self.rng.randrange(60_000, 600_000)
+        return end + randrange(self.rng, 60_000, 600_000)
 
     def daily(
         self,
@@ -189,7 +189,7 @@ class Life:
                         fail = rng.random() < fail_rate
                         self.run_pipeline(t, pl, fail=fail)
                         if fail and not hours:
-                            self.run_pipeline(t + rng.randrange(HOUR_MS, 3 * HOUR_MS), pl)
+                            self.run_pipeline(t + randrange(rng, HOUR_MS, 3 * HOUR_MS), pl)
                 if rng.random() < misc_rate:
                     self.misc(self.at(d, rng.uniform(8, 18)))
             d += DAY_MS
@@ -199,7 +199,7 @@ class Life:
         rng, p = self.rng, self.p
         d = first
         while d < min(last, self.end):
-            t = d + rng.randrange(HOUR_MS)
+            t = d + randrange(rng, 0, HOUR_MS)
             p.client = p.new_id(t)
             if p.archetype == "ci_only":
                 # no project_id committed: install reports a random id, run the explicit one
@@ -278,7 +278,7 @@ class Life:
         p.usage_source = "meltano_yml"
         # the next command sends only the state change, then nothing
         if t < self.end:
-            self.emitter.state_change_only(p, t + rng.randrange(HOUR_MS, 3 * DAY_MS))
+            self.emitter.state_change_only(p, t + randrange(rng, HOUR_MS, 3 * DAY_MS))
         p.telemetry_on = False
         if rng.random() < 0.3:
             back = t + rng.randint(20, 60) * DAY_MS

@@ -41,7 +41,3 @@ class Output:
         fh.writelines(self.lines)
         self.line_base += len(self.lines)
         self.lines.clear()
-
-    def flush_if_full(self) -> None:
-        if len(self.lines) >= FLUSH_LINES and self.fh is not None:
-            self.flush(self.fh)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from telemetry_kpis.generate.catalogue import EXIT_KEYS, FAMILY, PLUGIN_POOL
 from telemetry_kpis.generate.iglu import UNSTRUCT_HEAD, dumps, sd
-from telemetry_kpis.generate.stamps import iso
+from telemetry_kpis.generate.stamps import iso, randrange
 
 if TYPE_CHECKING:
     from telemetry_kpis.generate.contexts import Contexts
@@ -56,13 +56,18 @@ class Process:
 
 @dataclass(slots=True)
 class Execution:
-    """A process being emitted: when it starts, how long it runs, the events so far."""
+    """A process being emitted: when it starts, how long it runs, its events and contexts."""
 
     p: Project
     proc: Process
     t0: int
     duration: int
+    head: str  # the contexts its events share, up to their own
     events: list[Event] = field(default_factory=list)
+    state_head: str = ""  # the contexts of a telemetry state change, if it sends one
+    # the one batch in which the tracker sends the events, at exit
+    collector: int = 0  # when the collector received it (ms)
+    nuid: str = ""  # network_userid
 
 
 def state_change_unstruct(ctx: Contexts, change: tuple[str, bool, bool]) -> str:
@@ -200,8 +205,8 @@ def _exit_event(ctx: Contexts, x: Execution, plug_ctx: str) -> None:
     ver = FAMILY[p.family][4]
     code = x.proc.exit_code
     rng = p.rng
-    exit_ts = iso(t0 + duration - 2, rng.randrange(1000))
-    exit_us = duration * 1000 - 2000 + rng.randrange(1000)
+    exit_ts = iso(t0 + duration - 2, randrange(rng, 0, 1000))
+    exit_us = duration * 1000 - 2000 + randrange(rng, 0, 1000)
     data = (
         f'{{"exit_code":{code},"exit_timestamp":"{exit_ts}",'
         f'"process_duration_microseconds":{exit_us}}}'

@@ -3,7 +3,7 @@
 A row carries several timestamps and ids, so ``datetime`` and ``uuid`` would dominate the
 cost: timestamps come from lookup tables (day, second of the day, millisecond) and UUIDs
 from one ``getrandbits`` call of the project's own ``random.Random`` (which also keeps them
-reproducible).
+reproducible). ``randrange`` draws exactly like ``random.Random.randrange``, faster.
 """
 
 from __future__ import annotations
@@ -20,6 +20,19 @@ MIN_MS = 60_000
 #: a random 128-bit number becomes a UUIDv4 with ``& UUID4_KEEP | UUID4_SET``
 UUID4_KEEP = ~(0xF << 76) & ~(0x3 << 62)
 UUID4_SET = (4 << 76) | (0x2 << 62)
+
+
+def randrange(rng: random.Random, start: int, stop: int) -> int:
+    """``rng.randrange(start, stop)`` with the same draws, without its argument checks.
+
+    Every command draws several times: this costs a third of the library call.
+    """
+    n = stop - start
+    k = n.bit_length()
+    r = rng.getrandbits(k)
+    while r >= n:
+        r = rng.getrandbits(k)
+    return start + r
 
 
 def uuid4(rng: random.Random) -> str:
