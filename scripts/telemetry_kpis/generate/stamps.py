@@ -82,5 +82,6 @@ def ts(ms: int) -> str:
 
 
 def iso(ms: int, micro: int = 0) -> str:
-    t = ts(ms)
-    return f"{t[:10]}T{t[11:23]}{micro:03d}+00:00"
+    """'YYYY-MM-DDTHH:MM:SS.mmmuuu+00:00' for epoch milliseconds and ``micro`` microseconds."""
+    day, rem = divmod(ms, DAY_MS)
+    return f"{DAYS[day][:10]}T{HMS[rem // 1000]}{MILLI[rem % 1000]}{micro:03d}+00:00"
