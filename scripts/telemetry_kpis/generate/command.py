@@ -134,7 +134,6 @@ def _progress_bar(projects: int, progress: bool) -> _Bar:
 class _Totals:
     """The parts' results added up in output order."""
 
-    projects: int
     rows: int = 0
     events: int = 0
     executions: int = 0
@@ -182,7 +181,7 @@ def _write_all(
 
     from telemetry_kpis.generate.parts import part_results, plan_parts
 
-    totals = _Totals(projects)
+    totals = _Totals()
     gz = output.suffix.lower() == ".gz"
     with tempfile.TemporaryDirectory(prefix=".kpis-generate-", dir=output.parent) as tmp:
         parts = plan_parts(projects, options, gz, tmp)

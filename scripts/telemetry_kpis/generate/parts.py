@@ -43,6 +43,8 @@ class Part:
 
 @dataclass
 class PartResult:
+    """What a part produced, for the summary and the ground truth."""
+
     index: int
     lines: int
     events: int
@@ -92,7 +94,13 @@ def run_part(part: Part, out: BinaryIO | None = None) -> PartResult:
         raw.finish()
     o = gen.out
     return PartResult(
-        part.index, o.line_base, o.events, o.executions, o.noise_counts, o.noise_rows, truth
+        index=part.index,
+        lines=o.line_base,
+        events=o.events,
+        executions=o.executions,
+        noise_counts=o.noise_counts,
+        noise_rows=o.noise_rows,
+        projects=truth,
     )
 
 
@@ -135,7 +143,7 @@ def part_results(
     if workers <= 1 or len(parts) <= 1:
         yield (run_part(part, out) for part in parts)
         return
-    ctx = mp.get_context("fork")  # the lookup tables are built once, before the fork
+    ctx = mp.get_context("fork")  # workers inherit the modules and lookup tables loaded here
     turns = Turns(
         ctx.Condition(),
         ctx.Value("q", 0, lock=False),

@@ -139,8 +139,8 @@ def render_tsv(vals: Sequence[str | None], uploaded: str) -> str:
 
 def general_values(args: Sequence[str]) -> list[str | None]:
     """The VAR_COLUMNS values of an unstructured event from the fast renderer's arguments."""
-    (etl, collector, created, event_id, tracker, ip, nuid, ctx_head, ctx_tail) = args[:9]
-    (unstruct, tz, sent, derived, name, version) = args[9:15]
+    etl, collector, created, event_id, tracker, ip, nuid, ctx_head, ctx_tail = args[:9]
+    unstruct, tz, sent, derived, name, version = args[9:15]
     return [
         etl,
         collector,
@@ -178,6 +178,7 @@ def _fast_pieces(jsonl: bool) -> list[str]:
 
 
 def _fast_jsonl(c: Sequence[str]) -> FastRender:
+    # c[8], between ctx_head and ctx_tail, is empty
     c0, c1, c2, c3, c4, c5, c6, c7, _, c9, c10, c11, c12, c13, c14, c15, c16, c17 = c
 
     def fast(
@@ -208,6 +209,7 @@ def _fast_jsonl(c: Sequence[str]) -> FastRender:
 
 
 def _fast_tsv(c: Sequence[str]) -> FastRender:
+    # c[8], between ctx_head and ctx_tail, is empty
     c0, c1, c2, c3, c4, c5, c6, c7, _, c9, c10, c11, c12, c13, c14, c15 = c
 
     def fast(
