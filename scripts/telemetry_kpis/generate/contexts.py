@@ -152,7 +152,7 @@ class Contexts:
         key = (project_id, source, env_hash, p.client, send, p.usage_source)
         pieces = p.proj_cache.get(key)
         if pieces is None:
-            if len(p.proj_cache) > 64:
+            if len(p.proj_cache) > 64:  # CI jobs change the client id every time
                 p.proj_cache.clear()
             text = project_context(p, "@CU@", env_hash, project_id, source, send)
             pieces = p.proj_cache[key] = self.enc(text).split("@CU@")
