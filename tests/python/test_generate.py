@@ -420,18 +420,19 @@ def test_fast_paths_match_the_reference_formulas() -> None:
     import random
     import uuid
 
-    from telemetry_kpis.generate import engine
+    from telemetry_kpis.generate.rows import Format, general_values
+    from telemetry_kpis.generate.stamps import iso, ts, uuid4, uuid7
 
     for ms in (0, 1_767_225_600_000, 1_767_311_999_999, 1_800_000_000_123):
         ref = dt.datetime.fromtimestamp(ms / 1000, dt.UTC).strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
-        assert engine.ts(ms) == ref
-        assert engine.iso(ms, 7) == ref.replace(" ", "T") + "007+00:00"
+        assert ts(ms) == ref
+        assert iso(ms, 7) == ref.replace(" ", "T") + "007+00:00"
     rng = random.Random(3)
     for _ in range(200):
         ms = rng.randrange(1 << 48)
-        u7 = uuid.UUID(engine.uuid7(rng, ms))
+        u7 = uuid.UUID(uuid7(rng, ms))
         assert (u7.version, u7.variant, u7.int >> 80) == (7, uuid.RFC_4122, ms)
-        u4 = uuid.UUID(engine.uuid4(rng))
+        u4 = uuid.UUID(uuid4(rng))
         assert (u4.version, u4.variant) == (4, uuid.RFC_4122)
     values = {
         "etl": "2026-01-01 00:00:01.000",
@@ -452,7 +453,7 @@ def test_fast_paths_match_the_reference_formulas() -> None:
         "up": "2026-01-01 00:01:00.000",
     }
     for fmt in ("jsonl", "tsv"):
-        f = engine.Format(fmt)
+        f = Format(fmt)
         v = values
         general = [
             v["etl"], v["collector"], v["created"], "unstruct", v["event_id"], v["tracker"],
@@ -461,3 +462,4 @@ def test_fast_paths_match_the_reference_formulas() -> None:
             "jsonschema", v["version"],
         ]  # fmt: skip
         assert f.fast(**values) == f.render(general, values["up"])
+        assert general_values(list(values.values())) == general

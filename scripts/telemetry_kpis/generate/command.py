@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
 from telemetry_kpis.errors import UserError
+
+if TYPE_CHECKING:
+    from telemetry_kpis.generate.generator import Options
+    from telemetry_kpis.generate.parts import PartResult
 
 HELP = "generate synthetic Meltano CLI telemetry (Snowplow enriched events)"
 DESCRIPTION = """\
@@ -37,7 +44,6 @@ NOISE_FLAGS = {
     "unknown_event": "extra rows with an unknown event schema name, share of events",
     "skew": "projects whose device clock is off by minutes, share of projects",
 }
-PART_PROJECTS = 8  # projects per part: fixed, so output never depends on --workers
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,7 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def noise_rates(args: argparse.Namespace) -> dict[str, float]:
-    from telemetry_kpis.generate.engine import DEFAULT_NOISE
+    from telemetry_kpis.generate.catalogue import DEFAULT_NOISE
 
     rates = dict(DEFAULT_NOISE) if args.noise else {}
     for name in NOISE_FLAGS:
@@ -98,192 +104,99 @@ def _format_for(path: Path, explicit: str | None) -> str:
     raise UserError(f"cannot tell the format of {path}: use .jsonl or .tsv, or pass --format")
 
 
-def _run_part(job: tuple, out=None) -> dict:
-    """Generate one part (a fixed range of projects) onto ``out`` or, in a worker, in order.
-
-    ``out`` is the open output (one process). A worker writes through ``_PartSink``: in place
-    once every earlier part is in the output, else into a spill file copied in later. A
-    ``.gz`` part is always its own gzip member (fixed header, mtime 0).
-    """
-    import gzip
-
-    from telemetry_kpis.generate.engine import Generator, open_text
-
-    part, first, last, cfg, part_path = job
-    gen = Generator(
-        seed=cfg["seed"],
-        days=cfg["days"],
-        start_ms=cfg["start_ms"],
-        fmt=cfg["fmt"],
-        noise=cfg["noise"],
-    )
-    truth = []
-    raw = out if out is not None else _PartSink(part, part_path)
-    sink = raw
-    if cfg["gzip"]:
-        sink = gzip.GzipFile(filename="", fileobj=raw, mode="wb", compresslevel=1, mtime=0)
-    fh = open_text(sink)
-    gen.fh = fh
-    for index in range(first, last):
-        truth.append(gen.simulate(index))
-        gen.flush(fh)
-    fh.flush()
-    fh.detach()
-    if sink is not raw:
-        sink.close()  # ends the gzip member; raw stays open
-    raw.flush()
-    if out is None:
-        raw.finish()
-    return {
-        "part": part,
-        "path": part_path,
-        "lines": gen.line_base,
-        "events": gen.events,
-        "executions": gen.executions,
-        "noise_counts": gen.noise_counts,
-        "noise_rows": gen.noise_rows,
-        "projects": truth,
-    }
-
-
-#: set in each worker by ``_init_worker``: (condition, next part, output offset, ready flags,
-#: output file descriptor)
-_SHARED: tuple | None = None
-
-
-def _init_worker(cond, next_part, offset, ready, output: str) -> None:
-    global _SHARED
-    _SHARED = (cond, next_part, offset, ready, os.open(output, os.O_WRONLY))
-
-
-def _write_at(fd: int, chunks: list, offset: int) -> None:
-    """Write ``chunks`` (bytes-like objects) at ``offset``, in batches of ``os.pwritev``."""
-    views = [memoryview(c) for c in chunks if len(c)]
-    while views:
-        batch = views[:512]  # IOV_MAX is 1024 on Linux
-        n = os.pwritev(fd, batch, offset)
-        offset += n
-        while n:
-            if n >= len(views[0]):
-                n -= len(views[0])
-                views.pop(0)
-            else:
-                views[0] = views[0][n:]
-                n = 0
-
-
-class _PartSink:
-    """Where a worker writes its part: straight into the output once it is the part's turn.
-
-    Parts go into the output in order. Until every earlier part is there, the bytes go to a
-    spill file (written and forgotten: no memory held); when the turn comes (checked at each
-    write) the spilled bytes are copied in by the kernel and the rest is written in place. A
-    part that ends before its turn is copied in by whichever worker closes the gap. Output
-    bytes never depend on the timing.
-    """
-
-    closed = False
-
-    def __init__(self, part: int, spill_path: str) -> None:
-        assert _SHARED is not None
-        self.part = part
-        self.spill_path = spill_path
-        self.cond, self.next_part, self.offset, self.ready, self.fd = _SHARED
-        self.spill = os.open(spill_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        self.spilled = 0
-        self.pos = -1  # output offset once this part writes in place
-
-    def _take_turn(self) -> None:
-        with self.cond:
-            start = self.offset.value
-        os.close(self.spill)
-        _copy_in(self.spill_path, self.fd, start)
-        self.pos = start + self.spilled
-
-    def write(self, data) -> int:
-        if self.pos < 0 and self.next_part.value == self.part:
-            self._take_turn()
-        if self.pos >= 0:
-            _write_at(self.fd, [data], self.pos)
-            self.pos += len(data)
-        else:
-            _write_at(self.spill, [data], self.spilled)
-            self.spilled += len(data)
-        return len(data)
-
-    def finish(self) -> None:
-        with self.cond:
-            if self.pos < 0 and self.next_part.value == self.part:
-                self._take_turn()
-            if self.pos >= 0:
-                self.offset.value = self.pos
-                self.next_part.value += 1
-            else:
-                os.close(self.spill)
-                self.ready[self.part] = 1
-            _drain(self.spill_path, self.next_part, self.offset, self.ready, self.fd)
-
-    def writable(self) -> bool:
-        return True
-
-    def readable(self) -> bool:
-        return False
-
-    def seekable(self) -> bool:
-        return False
-
-    def flush(self) -> None:
-        pass
-
-
-def _copy_in(path: str, fd: int, pos: int) -> int:
-    """Copy file ``path`` into ``fd`` at ``pos`` (in the kernel where possible), delete it."""
-    with open(path, "rb") as src:
-        size = os.fstat(src.fileno()).st_size
-        done = 0
-        try:
-            while done < size:
-                n = os.copy_file_range(src.fileno(), fd, size - done, None, pos + done)
-                if n <= 0:
-                    break
-                done += n
-        except OSError:
-            pass
-        while done < size:  # no in-kernel copy here: read and write
-            chunk = os.pread(src.fileno(), min(1 << 22, size - done), done)
-            _write_at(fd, [chunk], pos + done)
-            done += len(chunk)
-    os.unlink(path)
-    return size
-
-
-def _drain(spill_path: str, next_part, offset, ready, fd: int) -> None:
-    """Copy in the spilled parts that are next in line (caller holds the condition's lock)."""
-    folder = os.path.dirname(spill_path)
-    while next_part.value < len(ready) and ready[next_part.value]:
-        path = os.path.join(folder, f"part{next_part.value:06d}")
-        offset.value += _copy_in(path, fd, offset.value)
-        ready[next_part.value] = 0
-        next_part.value += 1
+class _Bar(Protocol):
+    def update(self, n: int) -> object: ...
+    def set_postfix(self, **kw: Any) -> None: ...
+    def close(self) -> None: ...
 
 
 class _NoBar:
     def update(self, n: int) -> None:
         pass
 
-    def set_postfix(self, **kw) -> None:
+    def set_postfix(self, **kw: Any) -> None:
         pass
 
     def close(self) -> None:
         pass
 
 
-def _progress_bar(projects: int, progress: bool):
+def _progress_bar(projects: int, progress: bool) -> _Bar:
     if not progress:
         return _NoBar()  # tqdm takes 0.15 s to import
     from tqdm import tqdm
 
-    return tqdm(total=projects, unit="project", file=sys.stderr)
+    bar: _Bar = tqdm(total=projects, unit="project", file=sys.stderr)
+    return bar
+
+
+@dataclass
+class _Totals:
+    """The parts' results added up in output order."""
+
+    rows: int = 0
+    events: int = 0
+    executions: int = 0
+    noise_counts: dict[str, int] = field(default_factory=dict)
+    noise_rows: list[dict[str, Any]] = field(default_factory=list)  # lines in the output
+    truth_projects: list[dict[str, Any]] = field(default_factory=list)
+
+    def add(self, res: PartResult) -> None:
+        for row in res.noise_rows:
+            row["line"] += self.rows
+            self.noise_rows.append(row)
+        self.rows += res.lines
+        self.events += res.events
+        self.executions += res.executions
+        for k, v in res.noise_counts.items():
+            self.noise_counts[k] = self.noise_counts.get(k, 0) + v
+        self.truth_projects.extend(res.projects)
+
+
+def _options(
+    projects: int, days: int, start_date: str, seed: int, fmt: str, noise: dict[str, float]
+) -> Options:
+    """The generator options, once the arguments are checked."""
+    import datetime as dt
+
+    from telemetry_kpis.generate.generator import Options
+
+    try:
+        start = dt.date.fromisoformat(start_date)
+    except ValueError:
+        raise UserError(f"--start-date {start_date!r} is not a date (YYYY-MM-DD)") from None
+    if projects < 1 or projects > 1_000_000:
+        raise UserError("--projects must be between 1 and 1000000")
+    if days < 1 or days > 3660:
+        raise UserError("--days must be between 1 and 3660")
+    start_s = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp())
+    return Options(seed=seed, days=days, start_ms=start_s * 1000, fmt=fmt, noise=noise)
+
+
+def _write_all(
+    options: Options, projects: int, output: Path, workers: int, progress: bool
+) -> _Totals:
+    """Generate every part into ``output`` (renamed into place once complete)."""
+    import tempfile
+
+    from telemetry_kpis.generate.parts import part_results, plan_parts
+
+    totals = _Totals()
+    gz = output.suffix.lower() == ".gz"
+    with tempfile.TemporaryDirectory(prefix=".kpis-generate-", dir=output.parent) as tmp:
+        parts = plan_parts(projects, options, gz, tmp)
+        partial = output.with_name(output.name + ".partial")
+        bar = _progress_bar(projects, progress)
+        try:
+            with open(partial, "wb") as out, part_results(parts, out, partial, workers) as results:
+                for res in results:
+                    totals.add(res)
+                    bar.update(len(res.projects))
+                    bar.set_postfix(rows=totals.rows, refresh=False)
+        finally:
+            bar.close()
+        os.replace(partial, output)
+    return totals
 
 
 def generate(
@@ -298,98 +211,26 @@ def generate(
     truth_path: Path | None = None,
     workers: int | None = None,
     progress: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Write the telemetry to ``output``; returns the summary (also the truth if requested)."""
-    import datetime as dt
-    import json
-    import tempfile
-
-    try:
-        start = dt.date.fromisoformat(start_date)
-    except ValueError:
-        raise UserError(f"--start-date {start_date!r} is not a date (YYYY-MM-DD)") from None
-    if projects < 1 or projects > 1_000_000:
-        raise UserError("--projects must be between 1 and 1000000")
-    if days < 1 or days > 3660:
-        raise UserError("--days must be between 1 and 3660")
-    start_ms = int(dt.datetime(start.year, start.month, start.day, tzinfo=dt.UTC).timestamp())
-    cfg = {
-        "seed": seed,
-        "days": days,
-        "start_ms": start_ms * 1000,
-        "fmt": fmt,
-        "noise": noise,
-        "gzip": output.suffix.lower() == ".gz",
-    }
+    options = _options(projects, days, start_date, seed, fmt, noise)
     if output.parent and not output.parent.exists():
         output.parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     workers = workers or min(4, os.cpu_count() or 1)
-    with tempfile.TemporaryDirectory(prefix=".kpis-generate-", dir=output.parent) as tmp:
-        jobs = [
-            (i, first, min(first + PART_PROJECTS, projects), cfg, str(Path(tmp) / f"part{i:06d}"))
-            for i, first in enumerate(range(0, projects, PART_PROJECTS))
-        ]
-        bar = _progress_bar(projects, progress)
-        results_iter: object
-        pool = None
-        direct = not (workers > 1 and len(jobs) > 1)
-        summary = {"events": 0, "rows": 0, "executions": 0, "projects": projects}
-        noise_counts: dict[str, int] = {}
-        noise_rows: list[dict] = []
-        truth_projects: list[dict] = []
-        line_offset = 0
-        partial = output.with_name(output.name + ".partial")
-        try:
-            with open(partial, "wb") as out:
-                if direct:  # one process writes straight into the output
-                    results_iter = (_run_part(job, out) for job in jobs)
-                else:
-                    import multiprocessing as mp
-
-                    # import (and build the lookup tables) once, before the workers fork
-                    import telemetry_kpis.generate.engine  # noqa: F401
-
-                    ctx = mp.get_context("fork")
-                    next_part = ctx.Value("q", 0, lock=False)
-                    shared = (
-                        ctx.Condition(),
-                        next_part,
-                        ctx.Value("q", 0, lock=False),
-                        ctx.Array("b", len(jobs), lock=False),
-                        str(partial),
-                    )
-                    pool = ctx.Pool(workers, initializer=_init_worker, initargs=shared)
-                    results_iter = pool.imap(_run_part, jobs)
-                for res in results_iter:
-                    for row in res["noise_rows"]:
-                        row["line"] += line_offset
-                        noise_rows.append(row)
-                    line_offset += res["lines"]
-                    summary["rows"] += res["lines"]
-                    summary["events"] += res["events"]
-                    summary["executions"] += res["executions"]
-                    for k, v in res["noise_counts"].items():
-                        noise_counts[k] = noise_counts.get(k, 0) + v
-                    truth_projects.extend(res["projects"])
-                    bar.update(len(res["projects"]))
-                    bar.set_postfix(rows=summary["rows"], refresh=False)
-        finally:
-            if pool is not None:
-                pool.terminate()
-                pool.join()
-            bar.close()
-        if pool is not None and next_part.value != len(jobs):
-            raise RuntimeError(f"kpis generate: {next_part.value} of {len(jobs)} parts written")
-        os.replace(partial, output)
+    totals = _write_all(options, projects, output, workers, progress)
     elapsed = time.perf_counter() - t0
-    summary.update(
-        noise={k: v for k, v in noise_counts.items() if v},
-        seconds=round(elapsed, 3),
-        rows_per_second=round(summary["rows"] / elapsed) if elapsed > 0 else None,
-        output=str(output),
-        format=fmt,
-    )
+    summary = {
+        "events": totals.events,
+        "rows": totals.rows,
+        "executions": totals.executions,
+        "projects": projects,
+        "noise": {k: v for k, v in totals.noise_counts.items() if v},
+        "seconds": round(elapsed, 3),
+        "rows_per_second": round(totals.rows / elapsed) if elapsed > 0 else None,
+        "output": str(output),
+        "format": fmt,
+    }
     if truth_path is not None:
         truth = {
             "generator": "kpis generate",
@@ -401,11 +242,11 @@ def generate(
                 "format": fmt,
                 "noise": noise,
             },
-            "rows": summary["rows"],
-            "executions": summary["executions"],
+            "rows": totals.rows,
+            "executions": totals.executions,
             "noise_counts": summary["noise"],
-            "noise_rows": noise_rows,
-            "projects": truth_projects,
+            "noise_rows": totals.noise_rows,
+            "projects": totals.truth_projects,
         }
         truth_path.parent.mkdir(parents=True, exist_ok=True)
         truth_path.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n")
