@@ -140,3 +140,14 @@ def test_unit_test_names_fit_postgres_identifiers(compiled: tuple[dict, Path]) -
     """dbt names a temporary relation after each unit test: PostgreSQL allows 63 bytes."""
     long_names = [name for name in compiled[0]["unit_tests"] if len(name.split(".")[-1]) > 63]
     assert long_names == []
+
+
+def test_kpis_metrics_lists_the_registry() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "telemetry_kpis", "metrics"],
+        env={**BASE_ENV, "PATH": str(Path(sys.executable).parent), "HOME": str(REPO)},
+        cwd=REPO, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    names = [line.split()[0] for line in result.stdout.splitlines()[2:] if line[:1].isalpha()]
+    assert names == list(load_registry(REPO)), result.stdout
