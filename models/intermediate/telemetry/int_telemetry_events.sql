@@ -38,10 +38,25 @@ with events as (
 ),
 
 -- the com.meltano project and environment contexts of those events (parsed once by
--- int_event_contexts); a project context counts only with a non-empty project_uuid
+-- int_event_contexts), only the columns read here (the CTE is read twice, so an engine may
+-- materialise it); a project context counts only with a non-empty project_uuid
 meltano_contexts as (
 
-    select * from {{ ref('int_event_contexts') }}
+    select
+        event_id,
+        context_index,
+        schema_name,
+        context_uuid,
+        project_uuid,
+        project_uuid_source,
+        client_uuid,
+        environment_name_hash,
+        send_anonymous_usage_stats_text,
+        parent_context_uuid,
+        meltano_version,
+        python_version,
+        is_ci_environment_text
+    from {{ ref('int_event_contexts') }}
     where
         {{ telemetry_kpis.changed_since_last_run() }}
         and schema_vendor = 'com.meltano'
