@@ -1,6 +1,9 @@
+{{ config(materialized='table') }}
+
 {#-
     The as-of date of every mart: the var `as_of_date` when set, otherwise the UTC date of the
-    newest parsed event. Events after it are ignored by every mart.
+    newest parsed event. Events after it are ignored by every mart. A one-row table, not the
+    folder's view: a dozen models read it, and each would scan every event again.
 -#}
 with
 
