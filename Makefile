@@ -1,19 +1,17 @@
 # The two commands of the README: `make demo` and `make test`.
 SHELL := /bin/bash
 VENV := .venv/bin
-SAMPLE := data/sample.jsonl
+DOCS_PORT ?= 8080
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo setup test lint docs clean
+.PHONY: demo setup test lint docs clean screenshot
 
-## demo: set up .venv, generate a sample, load it into DuckDB, build the marts, print KPIs
+## demo: set up .venv, start a clean ./telemetry_kpis.duckdb, load a sample that ends yesterday,
+## build the marts, print the KPIs (re-running replaces the demo warehouse and data/demo/)
 demo: setup
-	$(VENV)/kpis generate --projects 60 --days 150 --start-date 2026-06-01 --seed 7 --noise --output $(SAMPLE)
-	$(VENV)/kpis load $(SAMPLE) ../shared/telemetry/real_cli_events.jsonl
-	$(VENV)/kpis build
-	$(VENV)/kpis summary
+	@scripts/dev/demo.sh
 
 ## setup: create .venv with the pinned dependencies
 setup:
@@ -27,9 +25,16 @@ test:
 lint: setup
 	@scripts/dev/lint.sh
 
-## docs: generate the dbt docs site (target/index.html)
+## docs: generate the dbt docs site and serve it on http://127.0.0.1:$(DOCS_PORT)/ (Ctrl-C stops)
 docs: setup
 	$(VENV)/kpis build --command docs
+	@echo "docs: open http://127.0.0.1:$(DOCS_PORT)/ (Ctrl-C stops the server)"
+	$(VENV)/dbt docs serve --project-dir . --profiles-dir . --host 127.0.0.1 --port $(DOCS_PORT) --no-browser
 
+## screenshot: regenerate the README's report screenshot from the current warehouse (after make demo)
+screenshot: setup
+	@scripts/dev/screenshot.sh
+
+## clean: remove everything the demo and builds wrote (data/, the DuckDB warehouse, target/, logs/, out/)
 clean:
-	rm -rf target logs data telemetry_kpis.duckdb out
+	rm -rf target logs data telemetry_kpis.duckdb telemetry_kpis.duckdb.wal telemetry_kpis.duckdb.tmp out

@@ -3,7 +3,8 @@
 # pytest (which builds the dbt project on a
 # real DuckDB file and a real PostgreSQL server, runs every dbt data and unit test on both, and
 # compares their results). Uses the server in KPIS_PG_* when set; otherwise starts a throwaway
-# one with scripts/dev/postgres.sh (needs Debian's postgresql package).
+# one with scripts/dev/postgres.sh (needs Debian's postgresql package) and stops it at the end
+# (a server that was already running on its port is left running).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scripts/dev/setup.sh
@@ -11,6 +12,9 @@ export PATH="$PWD/.venv/bin:$PATH"
 export DBT_SEND_ANONYMOUS_USAGE_STATS=false GX_ANALYTICS_ENABLED=false DO_NOT_TRACK=1
 
 if [ -z "${KPIS_PG_HOST:-}" ]; then
+  if ! pg_isready -q -h 127.0.0.1 -p "${KPIS_PG_TEST_PORT:-54329}" 2>/dev/null; then
+    trap 'scripts/dev/postgres.sh stop' EXIT
+  fi
   eval "$(scripts/dev/postgres.sh start)"
 fi
 

@@ -17,11 +17,12 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from telemetry_kpis.check_render import render_markdown, render_text
 from telemetry_kpis.errors import UserError
 
 if TYPE_CHECKING:
     from telemetry_kpis.definitions import Definitions
-    from telemetry_kpis.results import Evaluation, HealthResult, KeyResultResult, QualityResult
+    from telemetry_kpis.results import Evaluation
 
 HELP = "evaluate OKR key results, health metrics and data quality (exit 1 on an alarm)"
 DESCRIPTION = """\
@@ -165,181 +166,7 @@ def gather(
     return Checked(definitions, evaluation)
 
 
-# --- rendering --------------------------------------------------------------------------------
-@dataclass
-class Table:
-    title: str
-    headers: list[str]
-    rows: list[list[str]]
-    footnote: str = ""
-    links: list[str | None] | None = None  # per row, for markdown
-
-
-def _status_cell(status: str) -> str:
-    return status.upper() if status != "ok" else "ok"
-
-
-def _kr_value(kr: KeyResultResult, value: float | None, *, example_mark: bool = False) -> str:
-    from telemetry_kpis.formatting import format_value
-
-    if kr.redacted:
-        return "(internal)"
-    text = format_value(value, kr.kind)
-    return text + "*" if kr.example and example_mark else text
-
-
-def _kr_row(kr: KeyResultResult) -> list[str]:
-    from telemetry_kpis.formatting import format_progress
-
-    current = _kr_value(kr, kr.current_value)
-    if kr.partial and not kr.redacted:
-        current += " (partial)"
-    return [
-        kr.okr_label,
-        kr.goal,
-        f"{kr.kpi}/{kr.grain}" if kr.grain else kr.kpi,
-        f"{kr.timeframe_start}..{kr.timeframe_end}",
-        current,
-        _kr_value(kr, kr.start_value, example_mark=True),
-        _kr_value(kr, kr.target_value, example_mark=True),
-        format_progress(kr.progress),
-        format_progress(kr.expected_progress),
-        _kr_value(kr, kr.projected_value) if kr.projected_value is not None else "—",
-        kr.status,
-    ]
-
-
-def _kr_table(krs: list[KeyResultResult]) -> Table:
-    foot = []
-    if any(kr.example for kr in krs):
-        foot.append("* example start/target value (example: true in the definition)")
-    if any(kr.redacted for kr in krs):
-        foot.append("(internal): value redacted in the public view")
-    headers = ["OKR", "Key result", "Metric", "Timeframe", "Current", "Start", "Target"]
-    headers += ["Progress", "Expected", "Projected", "Status"]
-    return Table(
-        "Key results",
-        headers,
-        [_kr_row(kr) for kr in krs],
-        "; ".join(foot),
-        links=[kr.dashboard for kr in krs],
-    )
-
-
-def _health_row(h: HealthResult) -> list[str]:
-    from telemetry_kpis.formatting import format_range, format_value
-
-    if h.redacted:
-        value, rng = "(internal)", "(internal)"
-    else:
-        value, rng = format_value(h.value, h.kind), format_range(h)
-    if h.redacted and h.breaches:
-        details = f"{len(h.breaches)} breach(es), values redacted"
-    else:
-        details = "; ".join(h.breaches)
-    if h.note:
-        details = f"{details}; {h.note}" if details else h.note
-    return [
-        h.key,
-        f"{h.metric}/{h.grain}" if h.grain else h.metric,
-        str(h.period_end) if h.period_end else ("now" if h.grain is None else "—"),
-        value,
-        rng,
-        "—" if h.change_pct is None else f"{h.change_pct:+.1f}%",
-        "—" if h.anomaly_score is None else f"{h.anomaly_score:+.1f}",
-        _status_cell(h.status),
-        details,
-    ]
-
-
-def _health_table(health: list[HealthResult]) -> Table:
-    return Table(
-        "Health metrics",
-        ["Name", "Metric", "Period", "Value", "Range", "Change", "Robust z", "Status", "Details"],
-        [_health_row(h) for h in health],
-        links=[h.runbook for h in health],
-    )
-
-
-def _quality_table(quality: list[QualityResult]) -> Table:
-    return Table(
-        "Data quality (great-expectations on marts.kpi_values)",
-        ["Check", "Expectation", "Rows", "Failed", "Status", "Details"],
-        [
-            [
-                q.description,
-                q.name,
-                str(q.checked),
-                str(q.failed),
-                _status_cell(q.status),
-                q.details,
-            ]
-            for q in quality
-        ],
-    )
-
-
-def tables(evaluation: Evaluation) -> list[Table]:
-    """The key result, health metric and (when it ran) data-quality tables, as text cells."""
-    result = [_kr_table(evaluation.key_results), _health_table(evaluation.health)]
-    if evaluation.quality_ran:
-        result.append(_quality_table(evaluation.quality))
-    return result
-
-
-def _header(evaluation: Evaluation) -> str:
-    view = ", public view" if evaluation.public else ""
-    generated = evaluation.generated_at.strftime("%Y-%m-%d %H:%M %Z").strip()
-    return (
-        f"kpis check: as of {evaluation.as_of} (generated {generated}{view}) "
-        f"— level: {evaluation.level.upper()}"
-    )
-
-
-def _tabulate(rows: list[list[str]], headers: list[str], fmt: str) -> str:
-    from tabulate import tabulate
-
-    # cells are already formatted text: no number parsing, nothing stripped
-    return tabulate(rows, headers, tablefmt=fmt, disable_numparse=True, preserve_whitespace=True)
-
-
-def render_text(evaluation: Evaluation) -> str:
-    lines = [_header(evaluation)]
-    for table in tables(evaluation):
-        lines += ["", table.title.upper()]
-        if not table.rows:
-            lines.append("(none defined)")
-            continue
-        lines.append(_tabulate(table.rows, table.headers, "plain"))
-        if table.footnote:
-            lines.append(table.footnote)
-    return "\n".join(lines) + "\n"
-
-
-def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
-
-
-def render_markdown(evaluation: Evaluation) -> str:
-    lines = [f"# {_header(evaluation)}"]
-    for table in tables(evaluation):
-        lines += ["", f"## {table.title}", ""]
-        if not table.rows:
-            lines.append("(none defined)")
-            continue
-        headers, rows = table.headers, [[_md_cell(c) for c in row] for row in table.rows]
-        if table.links:
-            headers = [*headers, "Link"]
-            rows = [
-                [*row, f"[link]({link})" if link else ""]
-                for row, link in zip(rows, table.links, strict=True)
-            ]
-        lines.append(_tabulate(rows, headers, "github"))
-        if table.footnote:
-            lines += ["", table.footnote]
-    return "\n".join(lines) + "\n"
-
-
+# --- rendering (check_render) -----------------------------------------------------------------
 def render(evaluation: Evaluation, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(evaluation.to_dict(), indent=2) + "\n"

@@ -353,7 +353,15 @@ def apply_visibility(evaluation: Evaluation, definitions: Definitions) -> Evalua
         key_results.append(kr)
     health = [
         replace(
-            h, value=None, baseline=None, range_min=None, range_max=None, redacted=True, series=None
+            h,
+            value=None,
+            baseline=None,
+            range_min=None,
+            range_max=None,
+            # a breach names the value: only their number stays
+            breaches=[f"{len(h.breaches)} breach(es), values redacted"] if h.breaches else [],
+            redacted=True,
+            series=None,
         )
         if h.visibility == "internal"
         else h

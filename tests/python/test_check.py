@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import kpis
+from conftest import REPO, kpis
 
 AS_OF = date(2026, 11, 20)
 NEWEST_EXECUTION = datetime(2026, 11, 20, 10, 0, 0)
@@ -266,11 +266,15 @@ def test_text_table_alarm_and_fail_on(engine, request, tmp_path):
         assert title in out
     assert "DATA QUALITY" not in out  # --no-quality
     line = next(x for x in out.splitlines() if x.startswith("success "))
-    assert "ALARM" in line and "20.0% below the minimum 50.0%" in line
+    assert "ALARM" in line
+    # the breach is a note below the health table, named by the metric
+    assert re.search(r"^- success: .*20\.0% below the minimum 50\.0%", out, re.MULTILINE), out
     # aligned columns: every row of the KR table has its status at the same offset
     kr_lines = out.split("KEY RESULTS\n")[1].split("\n\n")[0].splitlines()
     offset = kr_lines[0].index("Status")
-    assert all(x[offset - 2 : offset] == "  " for x in kr_lines[1:])
+    rows = [x for x in kr_lines[1:] if len(x) > offset]  # not OKR headings, footnotes
+    assert len(rows) == 3
+    assert all(x[offset - 2 : offset] == "  " and x[offset] != " " for x in rows)
     assert kpis(*args, "--fail-on", "never", env=env).returncode == 0
 
 
@@ -294,7 +298,7 @@ def test_markdown_and_public_json(duckdb_env, tmp_path):
     assert markdown.returncode == 0, markdown.stderr
     assert "## Key results" in markdown.stdout and "## Health metrics" in markdown.stdout
     # a GitHub table row (cells padded to the column width)
-    assert re.search(r"^\| OKR: Grow +\| Increase MAP +\|", markdown.stdout, re.MULTILINE)
+    assert re.search(r"^\| OKR: Grow \([0-9.-]+\) +\| Increase MAP +\|", markdown.stdout, re.M)
     assert "[link](https://bi.example.com/runbooks/success)" in markdown.stdout
 
     public = kpis(*base, "--format", "json", "--public", env=duckdb_env)
@@ -383,7 +387,7 @@ def test_freshness_without_executions_table_is_no_data(duckdb_env, tmp_path):
 
 def test_rendered_tables_in_process(tmp_path):
     """Text and Markdown tables: same columns and cells; Markdown escapes a `|` in a cell."""
-    from telemetry_kpis.check import render_markdown, render_text, tables
+    from telemetry_kpis.check_render import render_markdown, render_text, tables
     from telemetry_kpis.definitions import load_definitions
     from telemetry_kpis.evaluate import evaluate, prepare_kpi_values
 
@@ -392,11 +396,44 @@ def test_rendered_tables_in_process(tmp_path):
     evaluation = evaluate(definitions, prepare_kpi_values(make_kpi_values()), AS_OF, computed={})
     plain, markdown = render_text(evaluation), render_markdown(evaluation)
     for table in tables(evaluation):
-        header = next(x for x in plain.splitlines() if x.startswith(table.headers[0] + " "))
-        assert header.split() == " ".join(table.headers).split()
-        md_header = next(x for x in markdown.splitlines() if x.startswith(f"| {table.headers[0]} "))
-        assert [c.strip() for c in md_header.strip("|").split("|")] == [*table.headers, "Link"]
-        for row in table.rows:
-            assert all(cell in plain for cell in row)
+        text_table = table.text_view()
+        header = next(x for x in plain.splitlines() if x.startswith(text_table.headers[0] + " "))
+        assert header.split() == " ".join(text_table.headers).split()
+        first = "OKR" if table.groups else table.headers[0]
+        md_header = next(x for x in markdown.splitlines() if x.startswith(f"| {first} "))
+        md_headers = [*(["OKR"] if table.groups else []), *table.headers, "Link"]
+        assert [c.strip() for c in md_header.strip("|").split("|")] == md_headers
+        for row in text_table.rows:
+            assert all(cell in plain for cell in row[1:])
+        # the same notes in both forms
+        for note in table.notes:
+            assert f"- {note}" in markdown.replace("\\|", "|")
+            assert " ".join(note.split()) in " ".join(plain.split())
     assert "Runs \\| more" in markdown and "| Runs | more" not in markdown
     assert "[link](https://bi.example.com/runs)" in markdown
+
+
+def test_text_output_fits_120_columns_with_every_note(tmp_path):
+    """The shipped definitions, with long notes and a public view: no line over 120 columns,
+    and the text and Markdown forms carry every note the JSON form has."""
+    from telemetry_kpis.check_render import TEXT_WIDTH, render_markdown, render_text
+    from telemetry_kpis.definitions import load_definitions
+    from telemetry_kpis.evaluate import apply_visibility, evaluate, prepare_kpi_values
+
+    definitions = load_definitions(REPO / "kpi_definitions")
+    frame = make_kpi_values()
+    frame = set_value(frame, "pipeline_success_rate", "day", AS_OF, 0.2)  # a breach note
+    evaluation = evaluate(
+        definitions, prepare_kpi_values(frame), AS_OF, computed={"data_freshness_hours": 900.0}
+    )
+    for view in (evaluation, apply_visibility(evaluation, definitions)):
+        plain, markdown = render_text(view), render_markdown(view)
+        widest = max(plain.splitlines(), key=len)
+        assert len(widest) <= TEXT_WIDTH == 120, widest
+        as_json = view.to_dict()
+        notes = [kr["note"] for kr in as_json["key_results"] if kr["note"]]
+        notes += [b for h in as_json["health_metrics"] for b in h["breaches"]]
+        assert notes, "the fixture must produce notes"
+        for note in notes:
+            assert " ".join(note.split()) in " ".join(plain.split()), note
+            assert note in markdown, note

@@ -344,6 +344,34 @@ def test_noise_rates_roughly_honoured(sample) -> None:
     assert all(ids[i] >= 2 for i in dup_ids)
     late = sum(1 for r in rows if r["uploaded_at"][:10] > r["collector_tstamp"][:10])
     assert late > 0
+    # late and duplicate copies are delivered by the end of the window (2026-03-01 + 40 days)
+    # at the latest, unless the original itself was uploaded after it (minutes after midnight)
+    uploads = sorted(r["uploaded_at"] for r in rows)
+    assert uploads[-1] < "2026-04-10 00:10"
+    assert sum(1 for u in uploads if u.startswith("2026-04-09 23:59:59.999")) > 0  # capped ones
+
+
+def test_end_date_window(tmp_path: Path) -> None:
+    """--end-date D --days N is the window of N days up to and including D."""
+    import datetime as dt
+
+    from telemetry_kpis.cli import main
+    from telemetry_kpis.generate.command import window_start
+
+    assert window_start(None, "2026-12-05", 150) == "2026-07-09"
+    assert window_start("2026-01-05", None, 3) == "2026-01-05"
+    assert window_start(None, None, 3) == "2026-01-01"
+    yesterday = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    assert window_start(None, "yesterday", 1) == yesterday.isoformat()
+    out = tmp_path / "y.jsonl"
+    assert main(["generate", "--projects", "3", "--days", "20", "--end-date", "2026-02-10",
+                 "--noise", "-q", "-o", str(out)]) == 0  # fmt: skip
+    days = {json.loads(line)["collector_tstamp"][:10] for line in out.read_text().splitlines()}
+    assert max(days) <= "2026-02-10" and min(days) >= "2026-01-22"
+    assert main(["generate", "--end-date", "soon", "-o", str(tmp_path / "z.jsonl")]) == 2
+    both = ["--start-date", "2026-01-01", "--end-date", "2026-02-01"]
+    with pytest.raises(SystemExit):  # argparse: mutually exclusive
+        main(["generate", *both, "-o", str(tmp_path / "z.jsonl")])
 
 
 def test_deterministic(tmp_path: Path) -> None:

@@ -24,16 +24,22 @@ the event sequences of every command, the Iglu schema versions of Meltano 1.x to
 realistic project lifecycles (abandoned, proof of concept, daily and weekly pipelines, whales,
 churn, CI-only, opted-out, random ids, legacy struct events).
 
-Same --seed and arguments => byte-identical output. Noise (--noise or the individual rates)
-adds duplicate deliveries, late arrivals, malformed rows, rows without a project context,
-unknown schema versions and event names, and skewed device clocks. Noise never changes the
-ground truth: broken rows are extra copies with a fresh event_id (listed in --truth).
+Same --seed and arguments => byte-identical output (with --end-date yesterday: on the same
+day). The window is --days days from --start-date, or up to and including --end-date. Noise
+(--noise or the individual rates) adds duplicate deliveries, late arrivals, malformed rows,
+rows without a project context, unknown schema versions and event names, and skewed device
+clocks. Noise never changes the ground truth: broken rows are extra copies with a fresh
+event_id (listed in --truth). Late and duplicate copies are delivered by the end of the window
+at the latest, so a window that ends yesterday holds no row uploaded in the future.
 
 examples:
   kpis generate --projects 200 --days 120 --output data/sample.jsonl --truth data/truth.json
   kpis generate --projects 50 --days 60 --noise --output data/sample.tsv.gz
   kpis generate --projects 100 --load
+  kpis generate --projects 30 --days 150 --end-date yesterday --noise -o data/demo/sample.jsonl.gz
 """
+
+DEFAULT_START_DATE = "2026-01-01"
 
 NOISE_FLAGS = {
     "duplicate": "duplicate deliveries (same event_id, later uploaded_at), share of events",
@@ -49,8 +55,14 @@ NOISE_FLAGS = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--projects", type=int, default=200, help="number of projects (200)")
     parser.add_argument("--days", type=int, default=90, help="length of the window in days (90)")
-    parser.add_argument(
-        "--start-date", default="2026-01-01", help="first day of the window, UTC (2026-01-01)"
+    window = parser.add_mutually_exclusive_group()
+    window.add_argument(
+        "--start-date", help="first day of the window, UTC, YYYY-MM-DD (default 2026-01-01)"
+    )
+    window.add_argument(
+        "--end-date",
+        help="last day of the window instead, YYYY-MM-DD or 'yesterday' (UTC): the window is "
+        "the --days days up to and including it",
     )
     parser.add_argument("--seed", type=int, default=42, help="random seed (42)")
     out = parser.add_argument_group("output")
@@ -151,6 +163,24 @@ class _Totals:
         for k, v in res.noise_counts.items():
             self.noise_counts[k] = self.noise_counts.get(k, 0) + v
         self.truth_projects.extend(res.projects)
+
+
+def window_start(start_date: str | None, end_date: str | None, days: int) -> str:
+    """The first day of the window (YYYY-MM-DD) from --start-date or --end-date and --days."""
+    import datetime as dt
+
+    if end_date is None:
+        return start_date or DEFAULT_START_DATE
+    if end_date == "yesterday":
+        end = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=1)
+    else:
+        try:
+            end = dt.date.fromisoformat(end_date)
+        except ValueError:
+            raise UserError(
+                f"--end-date {end_date!r} is not a date (YYYY-MM-DD or 'yesterday')"
+            ) from None
+    return (end - dt.timedelta(days=max(days, 1) - 1)).isoformat()
 
 
 def _options(
@@ -272,7 +302,7 @@ def run(args: argparse.Namespace) -> int:
         summary = generate(
             projects=args.projects,
             days=args.days,
-            start_date=args.start_date,
+            start_date=window_start(args.start_date, args.end_date, args.days),
             seed=args.seed,
             output=output,
             fmt=fmt,

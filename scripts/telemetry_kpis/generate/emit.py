@@ -204,7 +204,7 @@ class Emitter:
         noise = self.noise
         nrng = p.nrng
         if noise and nrng.random() < noise.late:
-            upload += noise.late_delay(nrng)
+            upload = noise.late_upload(nrng, upload)
         ips = p.ips
         ip = ips[0] if len(ips) == 1 else ips[(e.true_ms // (5 * DAY_MS)) % len(ips)]
         vals = [
@@ -269,7 +269,7 @@ class Emitter:
                 r = getrandbits(19)
             upload = etl + 20_000 + r
             if noise and nrng.random() < late:
-                upload += noise.late_delay(nrng)
+                upload = noise.late_upload(nrng, upload)
             if nips > 1:
                 ip = ips[(true_ms // (5 * DAY_MS)) % nips]
             # the state change (extra is None) has its own contexts

@@ -38,8 +38,8 @@ class Generator:
         self.options = options
         self.fmt = Format(options.fmt)
         self.out = Output()
-        noise = Noise(options.noise, self.fmt, self.out) if options.noise else None
         window_end = options.start_ms + options.days * DAY_MS
+        noise = Noise(options.noise, self.fmt, self.out, window_end) if options.noise else None
         self.emitter = Emitter(self.fmt, Contexts(self.fmt), self.out, noise, window_end)
 
     def simulate(self, index: int) -> dict[str, Any]:

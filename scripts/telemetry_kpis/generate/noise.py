@@ -33,8 +33,12 @@ _EXTRA_KINDS = ("malformed", "no_project", "unknown_version", "unknown_event")
 class Noise:
     """Draws the noise of each event at the given rates (share of events or of projects)."""
 
-    def __init__(self, rates: dict[str, float], fmt: Format, out: Output) -> None:
+    def __init__(self, rates: dict[str, float], fmt: Format, out: Output, window_end: int) -> None:
         self.rates = rates
+        #: the cut-off of the snapshot: a late or duplicate copy is delivered by then at the
+        #: latest (never later than its original), so a window that ends yesterday holds no
+        #: row uploaded in the future (which `kpis load` would reject)
+        self.window_end = window_end
         self.late = rates.get("late", 0)
         self.duplicate = rates.get("duplicate", 0)
         #: above this draw no extra row is possible (tiny margin: ``copies`` decides exactly)
@@ -54,10 +58,11 @@ class Noise:
             UNSTRUCT_HEAD + sd("plugin_usage_event", "1-0-0", '{"plugin_count":3}') + "}"
         )
 
-    def late_delay(self, nrng: random.Random) -> int:
-        """How much later a late row is uploaded (counted as one late arrival)."""
+    def late_upload(self, nrng: random.Random, upload: int) -> int:
+        """When a late row is uploaded instead of ``upload`` (counted as one late arrival)."""
         self.out.noise_counts["late"] += 1
-        return nrng.randrange(1, 10) * DAY_MS + nrng.randrange(DAY_MS)
+        delay = nrng.randrange(1, 10) * DAY_MS + nrng.randrange(DAY_MS)
+        return min(upload + delay, max(upload, self.window_end - 1))
 
     def copies(
         self,
@@ -118,7 +123,8 @@ class Noise:
             shift = nrng.randrange(1000, 120_000)
             dup[_COLLECTOR] = ts(collector + shift)
             dup[_ETL] = ts(etl + shift)
-        out.lines.append(self.fmt.render(dup, ts(upload + nrng.randrange(60_000, 2 * DAY_MS))))
+        again = min(upload + nrng.randrange(60_000, 2 * DAY_MS), max(upload, self.window_end - 1))
+        out.lines.append(self.fmt.render(dup, ts(again)))
         row = {"kind": "duplicate", "event_id": vals[_EVENT_ID], "line": out.line_no()}
         out.noise_rows.append(row)
 
