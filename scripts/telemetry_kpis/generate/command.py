@@ -134,11 +134,11 @@ class _NoBar:
 
 
 def _progress_bar(projects: int, progress: bool) -> _Bar:
-    if not progress:
+    if not progress or not sys.stderr.isatty():  # a bar only on a terminal
         return _NoBar()  # tqdm takes 0.15 s to import
     from tqdm import tqdm
 
-    bar: _Bar = tqdm(total=projects, unit="project", file=sys.stderr)
+    bar: _Bar = tqdm(total=projects, unit="project", file=sys.stderr, leave=False)
     return bar
 
 

@@ -10,8 +10,11 @@ from typing import TYPE_CHECKING
 from telemetry_kpis.definitions import metric_label
 
 if TYPE_CHECKING:
+    from datetime import date
+
+    import pandas as pd
+    from matplotlib.axes import Axes
     from matplotlib.figure import Figure
-    from matplotlib.ticker import FuncFormatter
 
     from telemetry_kpis.results import HealthResult, KeyResultResult
 
@@ -38,14 +41,17 @@ def _pyplot() -> ModuleType:
     return plt
 
 
-def _y_formatter(kind: str, as_progress: bool) -> FuncFormatter:
-    from matplotlib.ticker import FuncFormatter
+def _y_axis(ax: Axes, kind: str, as_progress: bool) -> None:
+    """Percent for rates and progress, hours for hours, whole numbers for counts."""
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
     if as_progress or kind == "rate":
-        return FuncFormatter(lambda v, _: f"{v * 100:.0f}%")
-    if kind == "hours":
-        return FuncFormatter(lambda v, _: f"{v:.0f}h")
-    return FuncFormatter(lambda v, _: f"{v:,.0f}" if abs(v) >= 10 else f"{v:,.1f}")
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v * 100:.0f}%"))
+    elif kind == "hours":
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}h"))
+    else:
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
 
 
 def _png(fig: Figure) -> bytes:
@@ -55,12 +61,55 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
-def key_result_chart(kr: KeyResultResult) -> bytes:
+def period_positions(series: pd.DataFrame, as_of: date) -> pd.Series:
+    """Where a value is drawn: the middle of its period (of the part up to the as-of date for
+    the period in progress), never at the period's end, so a month sits over its own label."""
+    import pandas as pd
+
+    end = series["period_end"].clip(upper=pd.Timestamp(as_of))
+    return series["period_start"] + (end - series["period_start"]) / 2
+
+
+def _time_axis(ax: Axes, grain: str | None, positions: pd.Series) -> None:
+    """Monthly points get one tick each, labelled by their month ("Sep 2026")."""
+    import matplotlib.dates as mdates
+
+    if grain == "month" and 0 < len(positions) <= 24:
+        ax.set_xticks(list(positions))
+        ax.set_xticklabels([p.strftime("%b %Y") for p in positions])
+    else:
+        locator = mdates.AutoDateLocator(maxticks=8)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+
+
+def _as_of_line(ax: Axes, as_of: date) -> None:
+    import pandas as pd
+
+    ax.axvline(pd.Timestamp(as_of), color="#57606a", lw=0.8, alpha=0.7, label=f"as of {as_of}")
+    ax.annotate(
+        f"as of {as_of}",
+        xy=(pd.Timestamp(as_of), 1.0),
+        xycoords=("data", "axes fraction"),
+        xytext=(2, -2),
+        textcoords="offset points",
+        fontsize=7,
+        color="#57606a",
+        va="top",
+    )
+
+
+def _outside_legend(ax: Axes) -> None:
+    """The legend to the right of the plotting area, never over the data."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+
+
+def key_result_figure(kr: KeyResultResult) -> Figure:
     """The KR's metric over time with start, target, pace and projection lines."""
     import pandas as pd
 
     plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.2, 2.9))
+    fig, ax = plt.subplots(figsize=(8.4, 2.9))
     start, end = pd.Timestamp(kr.timeframe_start), pd.Timestamp(kr.timeframe_end)
     lookback = max(end - start, timedelta(days=60))
     series = kr.series if kr.series is not None else pd.DataFrame()
@@ -69,25 +118,24 @@ def key_result_chart(kr: KeyResultResult) -> bytes:
     # Redacted KRs come as progress (0 = start, 1 = target).
     start_value = 0.0 if kr.redacted else kr.start_value
     target_value = 1.0 if kr.redacted else kr.target_value
-    colour = STATUS_COLOURS.get(kr.status, "#0969da")
-
+    label = metric_label(kr.kpi) if not kr.redacted else "progress"
+    positions = pd.Series(dtype="datetime64[ns]")
     if not series.empty:
-        done = series[series["complete"]]
-        partial = series[~series["complete"]]
+        positions = period_positions(series, kr.as_of)
+        done = series["complete"]
         ax.plot(
-            done["period_end"],
-            done["value"],
+            positions[done],
+            series["value"][done],
             marker="o",
             markersize=3,
             lw=1.6,
             color="#0969da",
-            label=metric_label(kr.kpi) if not kr.redacted else "progress",
+            label=label,
         )
-        if not partial.empty:
-            measured = partial["period_end"].clip(upper=pd.Timestamp(kr.as_of))
+        if (~done).any():
             ax.plot(
-                measured,
-                partial["value"],
+                positions[~done],
+                series["value"][~done],
                 marker="o",
                 markersize=4,
                 lw=0,
@@ -102,8 +150,11 @@ def key_result_chart(kr: KeyResultResult) -> bytes:
     )
     if kr.projected_value is not None or (kr.redacted and kr.projected_progress is not None):
         projected = kr.projected_progress if kr.redacted else kr.projected_value
-        anchor_day = pd.Timestamp(kr.measured_on) if kr.measured_on else start
         anchor_value = kr.progress if kr.redacted else kr.current_value
+        measured = (
+            series[series["period_end"] == pd.Timestamp(kr.measured_on)] if len(series) else series
+        )
+        anchor_day = period_positions(measured, kr.as_of).iloc[-1] if len(measured) else start
         ax.plot(
             [anchor_day, end],
             [anchor_value, projected],
@@ -112,52 +163,84 @@ def key_result_chart(kr: KeyResultResult) -> bytes:
             ls="--",
             label="projection",
         )
-    ax.axvline(pd.Timestamp(kr.as_of), color="#57606a", lw=0.8, alpha=0.6)
-    ax.axvspan(start, end, color="#ddf4ff", alpha=0.5, lw=0)
-    ax.yaxis.set_major_formatter(_y_formatter(kr.kind, kr.redacted))
-    ax.set_title(f"{kr.goal} — {kr.status}", fontsize=10, color=colour, loc="left")
+    _as_of_line(ax, kr.as_of)
+    ax.axvspan(start, end, color="#ddf4ff", alpha=0.5, lw=0, label="timeframe")
+    _y_axis(ax, kr.kind, kr.redacted)
+    _time_axis(ax, kr.grain, positions)
+    ax.set_title(
+        f"{kr.goal} — {kr.status}",
+        fontsize=10,
+        color=STATUS_COLOURS.get(kr.status, "#0969da"),
+        loc="left",
+    )
     ax.grid(alpha=0.25)
-    ax.legend(fontsize=7, loc="upper left", ncols=3, frameon=False)
+    _outside_legend(ax)
     ax.tick_params(labelsize=8)
-    fig.autofmt_xdate()
-    return _png(fig)
+    return fig
 
 
-def health_chart(health: HealthResult) -> bytes:
-    """The health metric's recent series with its expected range, baseline and the current point."""
+def key_result_chart(kr: KeyResultResult) -> bytes:
+    return _png(key_result_figure(kr))
+
+
+def _gauge(ax: Axes, health: HealthResult, colour: str) -> None:
+    """A computed value (data freshness): a thin bar against its expected range and limit."""
+    low, high = health.range_min, health.range_max
+    value = health.value or 0.0
+    limit = max(value, high or 0.0, 1.0)
+    if low is not None or high is not None:
+        top = high if high is not None else limit * 1.2
+        ax.axvspan(low or 0.0, top, color="#2da44e", alpha=0.10, lw=0, label="expected range")
+    if high is not None:
+        ax.axvline(
+            high, color="#cf222e", lw=1, ls="--", label=f"maximum {_value_text(high, health.kind)}"
+        )
+    if health.value is not None:
+        ax.barh([0], [value], color=colour, height=0.35, label="now")
+        ax.annotate(
+            _value_text(value, health.kind),
+            xy=(value, 0),
+            xytext=(4, 0),
+            textcoords="offset points",
+            va="center",
+            fontsize=8,
+        )
+    ax.set_xlim(0, limit * 1.25)
+    ax.set_ylim(-0.6, 0.6)
+    ax.set_yticks([])
+    formatter_axis = ax.xaxis
+    if health.kind == "hours":
+        from matplotlib.ticker import FuncFormatter
+
+        formatter_axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f}h"))
+
+
+def _value_text(value: float, kind: str) -> str:
+    return f"{value:.1f}h" if kind == "hours" else f"{value:,.2f}"
+
+
+def health_figure(health: HealthResult) -> Figure:
+    """The health metric's recent series with its expected range, baseline and the latest
+    point; a computed value (no series) as a gauge against its range."""
     import pandas as pd
 
     plt = _pyplot()
     colour = STATUS_COLOURS.get(health.status, "#0969da")
     low, high = health.range_min, health.range_max
-    if health.period_end is None:  # a computed value (data freshness): one bar against the range
-        fig, ax = plt.subplots(figsize=(7.2, 1.4))
-        value = health.value or 0.0
-        limit = max(v for v in (value, high or 0.0, 1.0) if v is not None)
-        if low is not None or high is not None:
-            ax.axvspan(
-                low or 0.0,
-                high if high is not None else limit * 1.2,
-                color="#2da44e",
-                alpha=0.12,
-                lw=0,
-                label="expected range",
-            )
-        if health.value is not None:
-            ax.barh([0], [value], color=colour, height=0.5, label=f"now ({health.status})")
-        ax.set_xlim(0, limit * 1.2)
-        ax.set_yticks([])
-        ax.xaxis.set_major_formatter(_y_formatter(health.kind, False))
+    if health.period_end is None:
+        fig, ax = plt.subplots(figsize=(8.4, 1.3))
+        _gauge(ax, health, colour)
     else:
-        fig, ax = plt.subplots(figsize=(7.2, 2.5))
+        fig, ax = plt.subplots(figsize=(8.4, 2.5))
         series = health.series if health.series is not None else pd.DataFrame()
         if not series.empty:
-            series = series.dropna(subset=["value"])
             keep = {"day": 90, "week": 52, "month": 24}.get(health.grain or "day", 90)
-            series = series.tail(keep)
+            series = series.dropna(subset=["value"]).tail(keep)
+        positions = pd.Series(dtype="datetime64[ns]")
         if not series.empty:
+            positions = period_positions(series, health.as_of)
             ax.plot(
-                series["period_end"],
+                positions,
                 series["value"],
                 lw=1.4,
                 color="#0969da",
@@ -176,19 +259,23 @@ def health_chart(health: HealthResult) -> bytes:
         if health.baseline is not None:
             ax.axhline(health.baseline, color="#6e7781", lw=1, ls="--", label="baseline")
         if health.value is not None:
-            ax.plot(
-                [pd.Timestamp(health.period_end)],
-                [health.value],
-                marker="o",
-                markersize=7,
-                color=colour,
-                lw=0,
-                label=f"latest ({health.status})",
+            latest = series[series["period_end"] == pd.Timestamp(health.period_end)]
+            x = (
+                period_positions(latest, health.as_of).iloc[-1]
+                if len(latest)
+                else pd.Timestamp(health.period_end)
             )
-        ax.yaxis.set_major_formatter(_y_formatter(health.kind, False))
-        fig.autofmt_xdate()
+            ax.plot(
+                [x], [health.value], marker="o", markersize=7, color=colour, lw=0, label="latest"
+            )
+        _y_axis(ax, health.kind, False)
+        _time_axis(ax, health.grain, positions)
     ax.set_title(f"{health.key} — {health.status}", fontsize=10, color=colour, loc="left")
     ax.grid(alpha=0.25)
-    ax.legend(fontsize=7, loc="upper left", ncols=4, frameon=False)
+    _outside_legend(ax)
     ax.tick_params(labelsize=8)
-    return _png(fig)
+    return fig
+
+
+def health_chart(health: HealthResult) -> bytes:
+    return _png(health_figure(health))

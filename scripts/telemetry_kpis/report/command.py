@@ -11,6 +11,7 @@ from telemetry_kpis.errors import UserError
 
 if TYPE_CHECKING:
     from telemetry_kpis.check import Checked
+    from telemetry_kpis.load.progress import ProgressBar
 
 HELP = "write a static HTML report of OKRs, key results and health metrics (with charts)"
 DESCRIPTION = """\
@@ -42,6 +43,23 @@ def _file_name(prefix: str, key: str) -> str:
     return f"{prefix}-{re.sub(r'[^A-Za-z0-9_.-]+', '_', key)}.png"
 
 
+def _chart_progress(total: int) -> ProgressBar:
+    """A "charts 3/14" bar on a terminal (stderr); nothing when output goes to a file."""
+    import sys
+
+    from tqdm import tqdm
+
+    return tqdm(
+        total=total,
+        desc="kpis report: charts",
+        unit="chart",
+        file=sys.stderr,
+        disable=not sys.stderr.isatty(),
+        leave=False,
+        dynamic_ncols=True,
+    )
+
+
 def write_report(checked: Checked, output_dir: Path) -> tuple[Path, list[Path]]:
     """Render the charts and the page into ``output_dir``; return (page, chart files)."""
     from telemetry_kpis.report.charts import health_chart, key_result_chart
@@ -53,12 +71,15 @@ def write_report(checked: Checked, output_dir: Path) -> tuple[Path, list[Path]]:
     except OSError as exc:
         raise UserError(f"cannot create {output_dir}: {exc.strerror or exc}") from None
     charts: dict[str, tuple[bytes, str]] = {}
-    for kr in evaluation.key_results:
-        charts[f"kr:{kr.key}"] = (key_result_chart(kr), _file_name("kr", kr.key))
-    for health in evaluation.health:
-        if health.redacted:
-            continue
-        charts[f"health:{health.key}"] = (health_chart(health), _file_name("health", health.key))
+    shown = [h for h in evaluation.health if not h.redacted]
+    with _chart_progress(len(evaluation.key_results) + len(shown)) as bar:
+        for kr in evaluation.key_results:
+            charts[f"kr:{kr.key}"] = (key_result_chart(kr), _file_name("kr", kr.key))
+            bar.update(1)
+        for health in shown:
+            name = _file_name("health", health.key)
+            charts[f"health:{health.key}"] = (health_chart(health), name)
+            bar.update(1)
     files = []
     try:
         for png, name in charts.values():

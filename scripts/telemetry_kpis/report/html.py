@@ -155,10 +155,7 @@ def _health_row(h: HealthResult) -> HealthRow:
     from telemetry_kpis.definitions import metric_label
     from telemetry_kpis.formatting import format_range, format_value
 
-    if h.redacted:
-        details = f"{len(h.breaches)} breach(es)" if h.breaches else ""
-    else:
-        details = "; ".join(h.breaches)
+    details = "; ".join(h.breaches)  # redacted to their number in the public view
     if h.note:
         details = f"{details}; {h.note}" if details else h.note
     return HealthRow(
@@ -170,7 +167,7 @@ def _health_row(h: HealthResult) -> HealthRow:
         change="—" if h.change_pct is None else f"{h.change_pct:+.1f}%",
         z="—" if h.anomaly_score is None else f"{h.anomaly_score:+.1f}",
         status=h.status,
-        severity=h.severity,
+        severity="raises an alarm" if h.severity == "alarm" else "raises a warning",
         details=details,
         runbook=h.runbook,
     )
