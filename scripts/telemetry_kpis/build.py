@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from telemetry_kpis.errors import UserError
 from telemetry_kpis.settings import Settings, project_dir
@@ -15,8 +17,12 @@ DESCRIPTION = """\
 Run `dbt build` on the target chosen by DBT_TARGET with the repository's profiles.yml:
 seeds, staging, intermediate and marts models, and every data and unit test, in order.
 
-Runs are incremental: only rows loaded since the last build (plus a small lookback) are
-processed. Use --full-refresh to rebuild everything from raw.
+Runs are incremental: only the loads made since the last build are processed. Use
+--full-refresh to rebuild everything from raw.
+
+Output: progress (nodes done / total, elapsed) and a short result: what ran, each warning with
+a one-line explanation, each failure with the command that shows more. dbt's full log goes to
+logs/dbt.log (DBT_LOG_PATH moves it); --verbose streams it instead.
 """
 
 
@@ -42,7 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=("build", "run", "test", "seed", "compile", "docs"),
         help="dbt command to run instead of build (docs = docs generate)",
     )
-    parser.add_argument("--quiet", action="store_true", help="only print errors and a summary")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--quiet", action="store_true", help="only print errors and a summary")
+    output.add_argument(
+        "--verbose", "-v", action="store_true", help="stream dbt's own log instead of progress"
+    )
 
 
 def dbt_args(
@@ -54,12 +64,22 @@ def dbt_args(
     exclude: Sequence[str] | None = None,
     vars_yaml: str | None = None,
     quiet: bool = False,
+    console: bool = True,
+    colours: bool = False,
 ) -> list[str]:
-    """The dbt command line for the target (without the leading ``dbt``)."""
+    """The dbt command line for the target (without the leading ``dbt``).
+
+    ``console`` False silences dbt's console (its log file keeps everything); ``colours``
+    allows ANSI colours on the console (the log file never has them).
+    """
     folder = str(project_dir())
     args = ["docs", "generate"] if command == "docs" else [command]
-    if quiet:
-        args = ["--quiet", *args]
+    flags = ["--no-use-colors-file", "--use-colors" if colours else "--no-use-colors"]
+    if not console:
+        flags += ["--log-level", "none", "--log-level-file", "debug"]
+    elif quiet:
+        flags.append("--quiet")
+    args = [*flags, *args]
     args += ["--project-dir", folder, "--profiles-dir", folder, "--target", settings.target]
     if full_refresh and command in ("build", "run", "seed"):
         args.append("--full-refresh")
@@ -72,20 +92,22 @@ def dbt_args(
     return args
 
 
-def run_dbt(settings: Settings, args: list[str]) -> bool:
-    """Run dbt in-process with the target's environment; True when every node passed."""
+def run_dbt(
+    settings: Settings, args: list[str], callbacks: list[Callable[[Any], None]] | None = None
+) -> tuple[bool, list[Any]]:
+    """Run dbt in-process with the target's environment: (every node passed, run results)."""
     from dbt.cli.main import dbtRunner
 
     previous = dict(os.environ)
     os.environ.update(settings.dbt_env())
     try:
-        result = dbtRunner().invoke(args)
+        result = dbtRunner(callbacks=callbacks or []).invoke(args)
     finally:
         os.environ.clear()
         os.environ.update(previous)
     if result.exception is not None:
         raise UserError(f"dbt failed: {result.exception}", exit_code=1)
-    return bool(result.success)
+    return bool(result.success), list(getattr(result.result, "results", None) or [])
 
 
 def check_warehouse(settings: Settings) -> None:
@@ -95,22 +117,31 @@ def check_warehouse(settings: Settings) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from telemetry_kpis.build_output import Progress, colour_allowed, log_file, summarise
+
     settings = Settings.from_env()
     check_warehouse(settings)
     started = time.perf_counter()
-    ok = run_dbt(
+    progress = None if (args.verbose or args.quiet) else Progress(stream=sys.stdout)
+    command = dbt_args(
         settings,
-        dbt_args(
-            settings,
-            args.dbt_command,
-            full_refresh=args.full_refresh,
-            select=args.select,
-            exclude=args.exclude,
-            vars_yaml=args.vars,
-            quiet=args.quiet,
-        ),
+        args.dbt_command,
+        full_refresh=args.full_refresh,
+        select=args.select,
+        exclude=args.exclude,
+        vars_yaml=args.vars,
+        quiet=args.quiet,
+        console=progress is None,
+        colours=colour_allowed(sys.stdout),
     )
+    try:
+        ok, results = run_dbt(settings, command, [progress] if progress else None)
+    finally:
+        if progress:
+            progress.finish()
     elapsed = time.perf_counter() - started
     status = "passed" if ok else "FAILED"
     print(f"kpis build: dbt {args.dbt_command} {status} on {settings.describe()} in {elapsed:.1f}s")
+    if not args.verbose:
+        print("\n".join(summarise(results, log_file(project_dir()))))
     return 0 if ok else 1

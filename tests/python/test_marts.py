@@ -347,8 +347,7 @@ def test_kind_bounds_test_fails_on_each_out_of_bounds_value(duckdb_env: dict[str
     write_marts(duckdb_env, bad)
     failed = kpis(*run_test, env=duckdb_env)
     assert failed.returncode == 1, failed.stdout[-3000:] + failed.stderr[-3000:]
-    assert f"Failure in test {KIND_BOUNDS_TEST}" in failed.stdout
-    assert "Got 3 results" in failed.stdout
+    assert f"  FAILED: test {KIND_BOUNDS_TEST}: Got 3 results" in failed.stdout
 
     compiled_dir = Path(duckdb_env["DBT_TARGET_PATH"]) / "compiled"
     compiled = next(compiled_dir.rglob(f"{KIND_BOUNDS_TEST}.sql"))
