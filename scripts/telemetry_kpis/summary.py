@@ -129,5 +129,9 @@ def run(args: argparse.Namespace) -> int:
             day, value = latest[metric.name]
             print(f"{_label(metric)} on {day}: {_format(value, metric.kind)}")
     if in_progress:
-        print("* month in progress, evaluated on the as-of date")
+        print(
+            "* month in progress, evaluated on the as-of date: MAP counts projects with a "
+            "qualifying execution\n  this month; new/retained/reactivated/churned count "
+            "projects active (rolling window) on that day"
+        )
     return 0

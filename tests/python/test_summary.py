@@ -30,9 +30,11 @@ def test_summary_shows_the_registry_headline_metrics(duckdb_env):
     assert by_label["Monthly active projects (MAP)"] == ["232", "238", "244", "250"]
     assert by_label["Pipeline runs"][2] == "10,818"
     assert by_label["Pipeline success rate"][0] == "88.5%"
-    assert lines[-1] == "* month in progress, evaluated on the as-of date"
+    # the footnote says why MAP and the lifecycle counts differ in the month in progress
+    assert lines[-2].startswith("* month in progress, evaluated on the as-of date: MAP counts")
+    assert lines[-1].endswith("count projects active (rolling window) on that day")
     # a headline metric without a monthly series: its latest day, under the table
-    assert re.match(r"^Daily active projects \(28-day window\) on 2026-11-\d\d: [\d,]+$", lines[-2])
+    assert re.match(r"^Daily active projects \(28-day window\) on 2026-11-\d\d: [\d,]+$", lines[-3])
     # right-aligned month columns: every value ends where its header ends
     end = lines[1].index("2026-10") + len("2026-10")
     assert all(row[end - 1] != " " and row[end : end + 2] == "  " for row in rows)
