@@ -24,7 +24,9 @@ def test_build_output_default_verbose_and_failure(duckdb_env: dict[str, str]) ->
     assert ANSI not in out + build.stderr and "\r" not in out  # not a terminal: plain lines
     lines = out.splitlines()
     assert len(lines) < 40, out
-    assert all(len(line) <= 120 for line in lines), out
+    # 120 columns, but for the lines that name a path (the warehouse, the log): those are the user's
+    folder = str(Path(env["KPIS_DUCKDB_PATH"]).parent)
+    assert all(len(line) <= 120 for line in lines if folder not in line), out
     assert "nodes done" in lines[0]
     assert "dbt build passed" in out
     assert " models, " in out and " data tests" in out and " unit tests: " in out
