@@ -106,8 +106,33 @@ def run_dbt(
         os.environ.clear()
         os.environ.update(previous)
     if result.exception is not None:
-        raise UserError(f"dbt failed: {result.exception}", exit_code=1)
+        from telemetry_kpis.build_output import log_file
+
+        message = _one_line_error(result.exception)
+        raise UserError(f"dbt failed: {message} (full log: {log_file(project_dir())})", exit_code=1)
     return bool(result.success), list(getattr(result.result, "results", None) or [])
+
+
+def _one_line_error(error: BaseException) -> str:
+    """dbt's error on one line: its console is silent by default, so this is all we show."""
+    return " ".join(str(error).split())
+
+
+def check_vars(vars_yaml: str | None) -> None:
+    """Refuse --vars that is not a YAML mapping before dbt starts (dbt would print its own
+    coloured line before its flags take effect)."""
+    import yaml
+
+    if vars_yaml is None:
+        return
+    try:
+        value = yaml.safe_load(vars_yaml)
+    except yaml.YAMLError as error:
+        raise UserError(f"--vars is not valid YAML: {_one_line_error(error)}") from None
+    if not isinstance(value, dict):
+        raise UserError(
+            f"--vars must be a YAML mapping such as '{{as_of_date: 2026-10-31}}', not {vars_yaml!r}"
+        )
 
 
 def check_warehouse(settings: Settings) -> None:
@@ -120,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
     from telemetry_kpis.build_output import Progress, colour_allowed, log_file, summarise
 
     settings = Settings.from_env()
+    check_vars(args.vars)
     check_warehouse(settings)
     started = time.perf_counter()
     progress = None if (args.verbose or args.quiet) else Progress(stream=sys.stdout)

@@ -2,10 +2,13 @@
 
 dbt runs in-process with its console silenced (``--log-level none``); its full log still goes
 to ``<log path>/dbt.log``. Progress comes from dbt's structured events (a callback of
-``dbtRunner``): ``LogStartLine`` events carry the node count, ``NodeFinished`` marks a
-node done. The result is read from dbt's run results: counts per resource type and status,
-every warning with a one-line explanation (the test's description, else dbt's message) and
-every failure with the node, its message and the command that shows more.
+``dbtRunner``): ``LogStartLine`` events carry dbt's node count, ``NodeFinished`` marks a node
+done. dbt's count is an estimate: dbt-core 1.11's ``build`` adds the selected unit tests once
+per worker that starts before the first node ends (268 for 226 nodes on 2 threads), so the last
+progress line gives the real number of nodes done. The result is read from dbt's run results:
+counts per resource type and status, every warning with a one-line explanation (the test's
+description, else dbt's message) and every failure with the node, its message and the command
+that shows more.
 """
 
 from __future__ import annotations
@@ -50,8 +53,10 @@ def log_file(project: Path) -> Path:
     return Path(folder) / "dbt.log"
 
 
-def _one_line(text: str | None) -> str:
-    return " ".join(str(text or "").split())
+def _one_line(text: str | None, limit: int = 2 * WIDTH) -> str:
+    """The text on one line, cut at ``limit`` characters (the log file has the rest)."""
+    line = " ".join(str(text or "").split())
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
 
 
 @dataclass
@@ -65,41 +70,61 @@ class Progress:
     done: int = 0
     _next_plain: float = PLAIN_STEP
     _shown: bool = False
+    _last_plain: int = -1
+    _width: int = 0
 
     def __call__(self, event: Any) -> None:
         name = event.info.name
         data = event.data
-        if name == "LogStartLine":  # "12 of 268 START ...": the number of selected nodes
+        if name == "LogStartLine":  # "12 of 268 START ...": dbt's count of selected nodes
+            first = not self.total
             self.total = max(self.total, int(data.total))
+            if first:  # parsing is over: say how much there is to do
+                self._show()
         if name == "NodeFinished":
             self.done += 1
             self._show()
 
-    def _show(self) -> None:
+    def _text(self, total: int) -> str:
         elapsed = time.perf_counter() - self.started
-        of = f"/{self.total}" if self.total else ""
-        text = f"kpis build: {self.done}{of} nodes done, {elapsed:.0f}s"
+        of = f"/{total}" if total else ""
+        return f"kpis build: {self.done}{of} nodes done, {elapsed:.0f}s"
+
+    def _show(self) -> None:
         if self.stream.isatty():
-            self.stream.write("\r" + text)
-            self._shown = True
-        elif self.total and self.done / self.total >= self._next_plain:
+            self._overwrite(self._text(self.total))
+        elif self.total and (self._last_plain < 0 or self.done / self.total >= self._next_plain):
             while self.done / self.total >= self._next_plain:
                 self._next_plain += PLAIN_STEP
-            self.stream.write(text + "\n")
+            self._plain(self._text(self.total))
         self.stream.flush()
 
+    def _overwrite(self, text: str) -> None:
+        """Rewrite the terminal's line (spaces cover a longer line before it)."""
+        self.stream.write("\r" + text.ljust(self._width))
+        self._width = len(text)
+        self._shown = True
+
+    def _plain(self, text: str) -> None:
+        self.stream.write(text + "\n")
+        self._last_plain = self.done
+
     def finish(self) -> None:
-        """End the updating line (a terminal) so the result starts on its own line."""
+        """The last count (the real number of nodes: dbt's total is an estimate), and end the
+        updating line (a terminal) so the result starts on its own line."""
         if self._shown:
+            self._overwrite(self._text(self.done))
             self.stream.write("\n")
-            self.stream.flush()
+        elif self.done and self._last_plain != self.done:
+            self._plain(self._text(self.done))
+        self.stream.flush()
 
 
 def _explanation(node: Any, message: str | None) -> str:
     """The test's description (or ``meta.explanation``), else dbt's message."""
     description = getattr(node, "description", "") or ""
     meta = getattr(getattr(node, "config", None), "meta", None) or {}
-    return _one_line(description or meta.get("explanation") or message)
+    return _one_line(description or meta.get("explanation") or message, limit=4 * WIDTH)
 
 
 def _label(node: Any) -> str:
