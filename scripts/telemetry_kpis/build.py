@@ -168,6 +168,9 @@ def run(args: argparse.Namespace) -> int:
     elapsed = time.perf_counter() - started
     status = "passed" if ok else "FAILED"
     print(f"kpis build: dbt {args.dbt_command} {status} on {settings.describe()} in {elapsed:.1f}s")
+    if args.dbt_command == "docs" and ok:
+        target = os.environ.get("DBT_TARGET_PATH") or str(project_dir() / "target")
+        print(f"  documentation site: {target}/index.html (catalog.json beside it)")
     if not args.verbose:
         print("\n".join(summarise(results, log_file(project_dir()))))
     return 0 if ok else 1

@@ -174,5 +174,5 @@ def summarise(results: list[Any], log: Path) -> list[str]:
     tally = ", ".join(
         f"{n} {s[:-1] if n == 1 and s.endswith('s') else s}" for s, n in statuses.items()
     )
-    lines = [f"  {what or 'no nodes'}: {tally or 'nothing ran'}"]
+    lines = [f"  {what}: {tally}"] if counts else []
     return [*lines, *warnings, *failures, f"  full dbt log: {log}"]

@@ -4,9 +4,14 @@ A real build of a real DuckDB file; one build serves every check (builds are the
 
 from __future__ import annotations
 
+import io
+import re
 from pathlib import Path
+from types import SimpleNamespace
 
 from conftest import REAL_EVENTS, kpis
+
+from telemetry_kpis.build_output import Progress
 
 ANSI = "\x1b["
 
@@ -28,6 +33,11 @@ def test_build_output_default_verbose_and_failure(duckdb_env: dict[str, str]) ->
     folder = str(Path(env["KPIS_DUCKDB_PATH"]).parent)
     assert all(len(line) <= 120 for line in lines if folder not in line), out
     assert "nodes done" in lines[0]
+    # dbt's own total overcounts (unit tests); the last progress line has the real count
+    counts = [re.search(r"(\d+)/(\d+) nodes done", x) for x in lines if "nodes done" in x]
+    assert all(counts) and counts[0][1] == "0", out  # type: ignore[index]
+    assert counts[-1][1] == counts[-1][2] and int(counts[-1][1]) > 200, out  # type: ignore[index]
+    assert len(counts) <= 6, out  # plain output: a line at the start, each quarter, the end
     assert "dbt build passed" in out
     assert " models, " in out and " data tests" in out and " unit tests: " in out
     assert "1 warning" in out
@@ -56,3 +66,44 @@ def test_build_output_default_verbose_and_failure(duckdb_env: dict[str, str]) ->
     failure = next(x for x in failed.stdout.splitlines() if x.startswith("  FAILED: "))
     assert "kpi_values" in failure and "Got 1 result" in failure, failed.stdout
     assert "see more: kpis build --verbose --select " in failed.stdout
+
+
+def _event(name: str, **data: int) -> SimpleNamespace:
+    return SimpleNamespace(info=SimpleNamespace(name=name), data=SimpleNamespace(**data))
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _run(progress: Progress, total: int, nodes: int) -> str:
+    for index in range(1, nodes + 1):
+        progress(_event("LogStartLine", index=index, total=total))
+        progress(_event("NodeFinished"))
+    progress.finish()
+    stream = progress.stream
+    assert isinstance(stream, io.StringIO)
+    return stream.getvalue()
+
+
+def test_progress_plain_is_a_few_lines_ending_on_the_real_count() -> None:
+    out = _run(Progress(stream=io.StringIO()), total=120, nodes=100)
+    assert "\r" not in out and ANSI not in out
+    done = [line.split()[2] for line in out.splitlines()]
+    assert done == ["0/120", "30/120", "60/120", "90/120", "100/100"], out
+
+
+def test_progress_on_a_terminal_rewrites_one_line() -> None:
+    out = _run(Progress(stream=_Terminal()), total=12, nodes=9)
+    assert out.count("\n") == 1 and out.endswith("\n")
+    assert out.count("\r") == 11  # the start, each node, the end
+    last = out.rstrip("\n").split("\r")[-1]
+    assert last.startswith("kpis build: 9/9 nodes done"), repr(out)
+
+
+def test_bad_vars_refused_before_dbt(duckdb_env: dict[str, str]) -> None:
+    result = kpis("build", "--vars", "{as_of_date: [", env=duckdb_env)
+    assert result.returncode == 2
+    assert "--vars is not valid YAML" in result.stderr + result.stdout
+    assert ANSI not in result.stderr + result.stdout
