@@ -246,18 +246,21 @@ class Emitter:
         late = noise.late if noise else 0.0
         extra_max = noise.extra_max if noise else 0.0
         fast, lines = self.fmt.fast, self.out.lines
-        t0, collector, skew = x.t0, x.collector, p.skew_ms
+        collector, skew = x.collector, p.skew_ms
         sent = ((collector - 30 + skew) // 1000) * 1000
         collector_ts, sent_ts = ts(collector), ts(sent)
         tracker, nuid, tz, head, state_head = TRACKER[p.family], x.nuid, p.tz, x.head, x.state_head
         ips = p.ips
         nips, ip = len(ips), ips[0]
-        days, hms, milli = DAYS, HMS, MILLI
+        # every time of the process is near the collector's: its day is usually theirs too
+        hms, milli = HMS, MILLI
+        base = collector - collector % DAY_MS
+        day = DAYS[base // DAY_MS]
+        t0s = x.t0 + skew  # dvce_created_tstamp = t0s + off
         for off, uns, extra, name, ver in x.events:
             h = "%032x" % (getrandbits(128) & UUID4_KEEP | UUID4_SET)  # noqa: UP031
             event_id = f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
-            true_ms = t0 + off
-            created = true_ms + skew
+            created = t0s + off
             derived = collector - (sent - created) if created < sent else collector
             # rng.randrange(1500, 9000) and rng.randrange(20_000, 300_000), unrolled
             r = getrandbits(13)
@@ -271,18 +274,22 @@ class Emitter:
             if noise and nrng.random() < late:
                 upload = noise.late_upload(nrng, upload)
             if nips > 1:
-                ip = ips[(true_ms // (5 * DAY_MS)) % nips]
-            # the state change (extra is None) has its own contexts
-            ctx_head, ctx_tail = (state_head, "") if extra is None else (head, extra)
-            # ts() inlined for the four per-event timestamps
-            day, rem = divmod(etl, DAY_MS)
-            etl_ts = days[day] + hms[rem // 1000] + milli[rem % 1000]
-            day, rem = divmod(created, DAY_MS)
-            created_ts = days[day] + hms[rem // 1000] + milli[rem % 1000]
-            day, rem = divmod(derived, DAY_MS)
-            derived_ts = days[day] + hms[rem // 1000] + milli[rem % 1000]
-            day, rem = divmod(upload, DAY_MS)
-            upload_ts = days[day] + hms[rem // 1000] + milli[rem % 1000]
+                ip = ips[(created - skew) // (5 * DAY_MS) % nips]
+            if extra is None:  # the state change has its own contexts
+                ctx_head, ctx_tail = state_head, ""
+            else:
+                ctx_head, ctx_tail = head, extra
+            # ts() inlined for the four per-event timestamps, from the collector's day
+            rem = etl - base
+            etl_ts = day + hms[rem // 1000] + milli[rem % 1000] if rem < DAY_MS else ts(etl)
+            rem = created - base
+            created_ts = (
+                day + hms[rem // 1000] + milli[rem % 1000] if 0 <= rem < DAY_MS else ts(created)
+            )
+            rem = derived - base
+            derived_ts = day + hms[rem // 1000] + milli[rem % 1000] if rem >= 0 else ts(derived)
+            rem = upload - base
+            upload_ts = day + hms[rem // 1000] + milli[rem % 1000] if rem < DAY_MS else ts(upload)
             args = (
                 etl_ts,
                 collector_ts,
