@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from telemetry_kpis.generate.catalogue import ENV_COMMANDS, EXCEPTIONS, FAMILY, OPTIONS, PLUGIN_POOL
 from telemetry_kpis.generate.iglu import CONTEXTS_HEAD, UNSTRUCT_HEAD, dumps, sd, sha
 from telemetry_kpis.generate.stamps import iso
 
 if TYPE_CHECKING:
-    from telemetry_kpis.generate.project import PluginRef, Project
+    from telemetry_kpis.generate.project import Pipeline, PluginRef, Project
     from telemetry_kpis.generate.rows import Format
     from telemetry_kpis.generate.shapes import Process
+
+
+class Block(NamedTuple):
+    """What a block of `meltano run` sends: its plugins_context around the context id, and
+    the encoded block_event payloads."""
+
+    plugins: list[str]
+    initialized: str
+    completed: str
+    failed: str
 
 
 def environment_context(p: Project, ctx_uuid: str, parent: str | None, t0: str) -> str:
@@ -118,6 +128,8 @@ class Contexts:
         self._plugins_tpl: dict[tuple[tuple[str, object], ...], list[str]] = {}
         self._exc_tpl: dict[str | None, list[str]] = {}
         self._unstruct: dict[tuple[str, str, str], str] = {}
+        self._exit_tpl: dict[tuple[str, int], list[str]] = {}
+        self._blocks: dict[tuple[tuple[str, ...], bool], list[Block]] = {}
 
     def environment(self, p: Project, ctx_uuid: str, parent: str | None, t0: int) -> str:
         """The encoded environment_context, from pieces split once per project."""
@@ -199,13 +211,39 @@ class Contexts:
 
     def plugins(self, p: Project, ms: int, plugins: Sequence[PluginRef]) -> str:
         """The encoded plugins_context with a fresh context id."""
+        tpl = self._plugins_pieces(plugins)
+        return tpl[0] + p.new_id(ms) + tpl[1]
+
+    def _plugins_pieces(self, plugins: Sequence[PluginRef]) -> list[str]:
+        """The encoded plugins_context before and after its context id."""
         key = tuple((n, "[]" if c.__class__ is list else c) for n, c in plugins)
         tpl = self._plugins_tpl.get(key)
         if tpl is None:
             body = ",".join(self._plugin_entry(n, c) for n, c in plugins)
             text = sd("plugins_context", "1-0-0", '{"context_uuid":"@U@","plugins":[%s]}' % body)  # noqa: UP031
             tpl = self._plugins_tpl[key] = self.enc(text).split("@U@")
-        return tpl[0] + p.new_id(ms) + tpl[1]
+        return tpl
+
+    def blocks(self, family: str, pipeline: Pipeline) -> list[Block]:
+        """What the blocks of ``pipeline`` send in `meltano run` (cached per pipeline)."""
+        key = (pipeline.blocks, family == "v4")
+        blocks = self._blocks.get(key)
+        if blocks is None:
+            blocks = self._blocks[key] = [self._block(family, b) for b in pipeline.plugins]
+        return blocks
+
+    def _block(self, family: str, plugins: list[PluginRef]) -> Block:
+        """One block: an extract-load block or a command (`dbt-x:run`)."""
+        name = plugins[0][0]
+        is_el = name in PLUGIN_POOL and PLUGIN_POOL[name][0] == "extractors"
+        btype = "ExtractLoadBlocks" if is_el else "InvokerCommand"
+        if family == "v4" and is_el:  # Meltano 4 sends [] as the command of extract-load blocks
+            plugins = [(n, []) for n, _ in plugins]
+        payloads = [
+            self.unstruct("block_event", "1-0-0", f'{{"type":"{btype}","event":"{event}"}}')
+            for event in ("initialized", "completed", "failed")
+        ]
+        return Block(self._plugins_pieces(plugins), *payloads)
 
     def exception(self, p: Project, ms: int, key: str | None) -> str:
         """``,`` + the encoded exception_context (``key``: see templates.json; None: none)."""
@@ -226,3 +264,16 @@ class Contexts:
                 UNSTRUCT_HEAD + sd(name, version, data_json) + "}"
             )
         return text
+
+    def exit_unstruct(self, version: str, code: int, exit_ts: str, exit_us: int) -> str:
+        """The encoded unstruct_event column of an exit_event, from pieces split once."""
+        tpl = self._exit_tpl.get((version, code))
+        if tpl is None:
+            data = (
+                f'{{"exit_code":{code},"exit_timestamp":"@TS@",'
+                '"process_duration_microseconds":@US@}'
+            )
+            text = UNSTRUCT_HEAD + sd("exit_event", version, data) + "}"
+            a, rest = self.enc(text).split("@TS@")
+            tpl = self._exit_tpl[version, code] = [a, *rest.split("@US@")]
+        return f"{tpl[0]}{exit_ts}{tpl[1]}{exit_us}{tpl[2]}"

@@ -13,8 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from telemetry_kpis.generate.catalogue import EXIT_KEYS, FAMILY, PLUGIN_POOL
-from telemetry_kpis.generate.iglu import UNSTRUCT_HEAD, dumps, sd
+from telemetry_kpis.generate.catalogue import EXIT_KEYS, FAMILY
+from telemetry_kpis.generate.iglu import dumps
 from telemetry_kpis.generate.stamps import iso, randrange
 
 if TYPE_CHECKING:
@@ -110,33 +110,27 @@ def _run_events(ctx: Contexts, x: Execution, pipeline: Pipeline) -> None:
     ver = FAMILY[p.family][3]
     append = x.events.append
     append(_started(ctx, x, ver))
-    nb = len(pipeline.plugins)
+    blocks = ctx.blocks(p.family, pipeline)
+    nb = len(blocks)
     step = max(1, (x.duration - 200) // (nb + 1))
-    for i, block in enumerate(pipeline.plugins):
-        is_el = block[0][0] in PLUGIN_POOL and PLUGIN_POOL[block[0][0]][0] == "extractors"
-        btype = "ExtractLoadBlocks" if is_el else "InvokerCommand"
-        plist: list[PluginRef] = (
-            [(n, []) for n, _ in block] if p.family == "v4" and is_el else list(block)
-        )
-        pc = "," + ctx.plugins(p, t0 + 100 + i * step, plist)
-        initialized = f'{{"type":"{btype}","event":"initialized"}}'
+    for i, block in enumerate(blocks):
+        plug = block.plugins
+        pc = f",{plug[0]}{p.new_id(t0 + 100 + i * step)}{plug[1]}"
         append(
             (
                 100 + i * step,
-                ctx.unstruct("block_event", "1-0-0", initialized),
+                block.initialized,
                 pc + ctx.exception(p, t0 + 100, None),
                 "block_event",
                 "1-0-0",
             )
         )
         last = fail and (i == nb - 1 or i == 0)
-        what, key = ("failed", "block_failed") if last else ("completed", None)
-        data = f'{{"type":"{btype}","event":"{what}"}}'
         append(
             (
                 100 + (i + 1) * step - 50,
-                ctx.unstruct("block_event", "1-0-0", data),
-                pc + ctx.exception(p, t0, key),
+                block.failed if last else block.completed,
+                pc + ctx.exception(p, t0, "block_failed" if last else None),
                 "block_event",
                 "1-0-0",
             )
@@ -207,14 +201,10 @@ def _exit_event(ctx: Contexts, x: Execution, plug_ctx: str) -> None:
     rng = p.rng
     exit_ts = iso(t0 + duration - 2, randrange(rng, 0, 1000))
     exit_us = duration * 1000 - 2000 + randrange(rng, 0, 1000)
-    data = (
-        f'{{"exit_code":{code},"exit_timestamp":"{exit_ts}",'
-        f'"process_duration_microseconds":{exit_us}}}'
-    )
     x.events.append(
         (
             duration - 2,
-            ctx.enc(UNSTRUCT_HEAD + sd("exit_event", ver, data) + "}"),
+            ctx.exit_unstruct(ver, code, exit_ts, exit_us),
             plug_ctx + ctx.exception(p, t0, EXIT_KEYS[code]),
             "exit_event",
             ver,
