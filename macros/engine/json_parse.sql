@@ -100,8 +100,17 @@
     a prefix of another), and the check that `path` is one of `paths` (a compile error naming
     the macro when it is not). -#}
 {% macro json_struct_spec(paths, leaf_type) -%}
+    {%- set typed_paths = [] -%}
+    {%- for path in paths %}{% do typed_paths.append((path, leaf_type)) %}{% endfor -%}
+    {{ return(telemetry_kpis.json_struct_spec_typed(typed_paths)) }}
+{%- endmacro %}
+
+{#- json_struct_spec_typed(typed_paths): the same from (path, leaf type) pairs, e.g. VARCHAR
+    leaves for scalar fields and JSON leaves for sub-documents in one structure. -#}
+{% macro json_struct_spec_typed(typed_paths) -%}
     {%- set spec = {} -%}
-    {%- for path in paths -%}
+    {%- set paths = typed_paths | map(attribute=0) | list -%}
+    {%- for path, leaf_type in typed_paths -%}
         {%- set node = namespace(value=spec) -%}
         {%- for key in path[:-1] -%}
             {%- if node.value.get(key) is string -%}

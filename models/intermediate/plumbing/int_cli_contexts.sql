@@ -10,7 +10,7 @@
 
 {#-
     cli_context, any version, one row per context (an event carries one per command level:
-    `cli`, then e.g. `config`, then `set`). 1-0-0 has command/sub_command/option_keys; 1-1-0
+    `cli`, then e.g. `config`, then `set`). 1-0-0 has command/sub_command; 1-1-0
     has command/parent_command_hint/options. Unknown later versions are read by field name.
     The fields were parsed by int_event_contexts (one parse per context).
 -#}
@@ -35,8 +35,6 @@ final as (
         command,
         parent_command_hint,
         sub_command,
-        option_keys,
-        command_options,
         option_blocks,
         option_environment_hash,
         _kept_at

@@ -9,18 +9,21 @@
 }}
 
 {#-
-    The only place the big `contexts` column is parsed: each kept copy's contexts array
-    unnested once, one row per context; then each com.meltano context is read ONCE for every
-    field its typed context model needs (one multi-path extract with the paths of its schema
-    only; `json_parse` / `json_field`). int_cli_contexts, int_plugin_entries and
+    The only place the big `contexts` column is parsed: each kept copy's contexts array is
+    parsed ONCE, into one row per context holding every field a typed context model needs
+    (explode_json_objects: the schema, the scalar fields and the sub-documents of every
+    com.meltano schema, read by name). int_cli_contexts, int_plugin_entries and
     int_telemetry_events (project and environment contexts) select their schema's rows and
     columns: no model stores or parses a context's JSON again, except the few
-    sub-documents kept as JSON text (the plugins array, the command options, env-var maps).
+    sub-document kept as JSON text (the plugins array, exploded by int_plugin_entries). The
+    other sub-documents (the command options and option keys, the env-var maps, the process
+    hierarchy: a third of the contexts' text at 1M events) are not read: no model uses them.
     Schemas no KPI reads (exception_context) are kept as rows without fields.
 
     Fields are read by name whatever the schema version (a version that lacks a field gives
-    NULL). Contexts of other vendors or unknown schema names are kept (schema split) without
-    fields.
+    NULL). A field is only taken from the schemas that declare it below (a `command` key in
+    some other context is not a command). Contexts of other vendors or unknown schema names are
+    kept (schema split) without fields.
 
     The contexts text is read from the raw row of the kept copy (base_snowplow__events_contexts,
     by load and line): no model stores a second copy of it.
@@ -79,48 +82,28 @@
 } %}
 
 {%- set subdocs = {
-    'cli_context': [
-        ('option_keys', ['option_keys']),
-        ('command_options', ['options']),
-    ],
-    'environment_context': [
-        ('notable_flag_env_vars', ['notable_flag_env_vars']),
-        ('notable_hashed_env_vars', ['notable_hashed_env_vars']),
-        ('process_hierarchy', ['process_hierarchy']),
-    ],
     'plugins_context': [
         ('plugins', ['plugins']),
     ],
 } %}
 
 {#-
-    The SQL of the parse (one parsed document per schema and kind, NULL for the contexts of
-    other schemas) and of each output column (read from the parsed document of the schema
-    that has it; coalesced when several schemas send it, e.g. context_uuid).
+    The paths of the one parse (the schema, then every field and sub-document under `data`)
+    and the read of each output column: json_field / json_subdoc of the parsed element, only
+    for the com.meltano schemas that declare it (a column several schemas send, e.g.
+    context_uuid, is one read for all of them).
 -#}
-{%- set parses = [] %}
-{%- set columns = {} %}
-{%- for kind, spec in [('doc', fields), ('subdocs', subdocs)] %}
+{%- set paths = [['schema']] %}
+{%- set subdoc_paths = [] %}
+{%- set reads = {} %}
+{%- for kind, spec in [('field', fields), ('subdoc', subdocs)] %}
     {%- for schema, schema_columns in spec.items() %}
-        {%- set paths = telemetry_kpis.data_paths(schema_columns) %}
-        {%- set alias = schema ~ '_' ~ kind %}
-        {%- if kind == 'doc' %}
-            {%- set parse = telemetry_kpis.json_parse('element', paths) %}
-        {%- else %}
-            {%- set parse = telemetry_kpis.json_parse_subdocs('element', paths) %}
-        {%- endif %}
-        {%- do parses.append((
-            alias,
-            "case when schema_vendor = 'com.meltano' and schema_name = '" ~ schema ~ "' then "
-            ~ parse ~ " end"
-        )) %}
         {%- for column, path in schema_columns %}
-            {%- if kind == 'doc' %}
-                {%- set read = telemetry_kpis.json_field(alias, ['data'] + path, paths) %}
-            {%- else %}
-                {%- set read = telemetry_kpis.json_subdoc(alias, ['data'] + path, paths) %}
-            {%- endif %}
-            {%- do columns.setdefault(column, []).append(read) %}
+            {%- set data_path = ['data'] + path %}
+            {%- set kind_paths = paths if kind == 'field' else subdoc_paths %}
+            {%- if data_path not in kind_paths %}{% do kind_paths.append(data_path) %}{% endif %}
+            {%- do reads.setdefault(column, {'kind': kind, 'path': data_path, 'schemas': []}) %}
+            {%- do reads[column]['schemas'].append(schema) %}
         {%- endfor %}
     {%- endfor %}
 {%- endfor %}
@@ -164,23 +147,20 @@ kept_contexts as (
 
 exploded as (
 
-    {{ telemetry_kpis.explode_json_array(
-        'kept_contexts', 'contexts', 'data', ['event_id', 'uploaded_at', '_kept_at']
+    {{ telemetry_kpis.explode_json_objects(
+        'kept_contexts', 'contexts', 'data', ['event_id', 'uploaded_at', '_kept_at'],
+        paths, subdoc_paths
     ) }}
 
 ),
 
--- The schema text and its parts are read by every parse below: evaluate_once() makes each
+-- The schema text and its parts are read by every read below: evaluate_once() makes each
 -- run once per context on every engine.
 schemas as (
 
     select
-        event_id,
-        uploaded_at,
-        _kept_at,
-        element_index as context_index,
-        element,
-        {{ telemetry_kpis.json_text('element', ['schema']) }} as context_schema
+        *,
+        {{ telemetry_kpis.json_field('element_doc', ['schema'], paths) }} as context_schema
     from exploded
     {{ telemetry_kpis.evaluate_once() }}
 
@@ -201,34 +181,32 @@ split_schemas as (
 
 ),
 
-parsed as (
-
-    select
-        *,
-        {%- for alias, parse in parses %}
-            {{ parse }} as {{ alias }}{% if not loop.last %},{% endif %}
-        {%- endfor %}
-    from split_schemas
-    {{ telemetry_kpis.evaluate_once() }}
-
-),
-
 final as (
 
     select
         event_id,
-        context_index,
+        element_index as context_index,
         context_schema,
         schema_vendor,
         schema_name,
         schema_format,
         schema_version,
-        {%- for column, reads in columns.items() %}
-            coalesce({{ reads | join(', ') }}) as {{ column }},
+        {%- for column, read in reads.items() %}
+        case
+            when
+                schema_vendor = 'com.meltano'
+                and schema_name in ('{{ read.schemas | join("', '") }}')
+                then
+                {%- if read.kind == 'field' %}
+                    {{ telemetry_kpis.json_field('element_doc', read.path, paths) }}
+                {%- else %}
+                    {{ telemetry_kpis.json_subdoc('element_subdocs', read.path, subdoc_paths) }}
+                {%- endif %}
+        end as {{ column }},
         {%- endfor %}
         uploaded_at,
         _kept_at
-    from parsed
+    from split_schemas
 
 )
 
