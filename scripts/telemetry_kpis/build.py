@@ -136,9 +136,18 @@ def check_vars(vars_yaml: str | None) -> None:
 
 
 def check_warehouse(settings: Settings) -> None:
-    """Fail with one clear line when the warehouse cannot be reached (before dbt starts)."""
-    engine = settings.engine(must_exist=True)
-    engine.dispose()
+    """Fail with one clear line when the warehouse cannot be reached (before dbt starts).
+
+    Through the bare driver, as `kpis load` connects: importing SQLAlchemy would cost more
+    than half a second of a command that hands over to dbt.
+    """
+    from telemetry_kpis.load.connections import duckdb_connect, pg_connect
+
+    settings.check_duckdb_file(must_exist=True)
+    if settings.target == "duckdb":
+        duckdb_connect(settings, path=settings.duckdb_path).close()
+    else:
+        pg_connect(settings).close()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -141,26 +141,29 @@ class Settings:
         """
         import sqlalchemy
 
-        if self.target == "duckdb":
-            if must_exist and not self.duckdb_path.is_file():
-                raise WarehouseUnavailable(
-                    f"DuckDB file {self.duckdb_path} does not exist: load events with "
-                    f"`kpis load` first, or point KPIS_DUCKDB_PATH at your warehouse file"
-                )
-            if self.duckdb_path.parent and not self.duckdb_path.parent.exists():
-                self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-            engine = sqlalchemy.create_engine(self.sqlalchemy_url())
-        else:
-            engine = sqlalchemy.create_engine(
-                self.sqlalchemy_url(), connect_args={"connect_timeout": 5}
-            )
+        self.check_duckdb_file(must_exist)
+        connect_args = {} if self.target == "duckdb" else {"connect_timeout": 5}
+        engine = sqlalchemy.create_engine(self.sqlalchemy_url(), connect_args=connect_args)
         try:
             with engine.connect() as connection:
                 connection.exec_driver_sql("select 1")
         except Exception as exc:  # driver errors vary; all mean "cannot reach it"
             engine.dispose()
-            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise WarehouseUnavailable(
-                f"cannot reach {self.describe()}: {reason} ({CONFIGURE_HINT})"
-            ) from None
+            raise self._unreachable(exc) from None
         return engine
+
+    def check_duckdb_file(self, must_exist: bool) -> None:
+        """On DuckDB: refuse a missing file when it must exist, else create its folder."""
+        if self.target != "duckdb":
+            return
+        if must_exist and not self.duckdb_path.is_file():
+            raise WarehouseUnavailable(
+                f"DuckDB file {self.duckdb_path} does not exist: load events with "
+                f"`kpis load` first, or point KPIS_DUCKDB_PATH at your warehouse file"
+            )
+        if self.duckdb_path.parent and not self.duckdb_path.parent.exists():
+            self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
+
+    def _unreachable(self, exc: Exception) -> WarehouseUnavailable:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return WarehouseUnavailable(f"cannot reach {self.describe()}: {reason} ({CONFIGURE_HINT})")
