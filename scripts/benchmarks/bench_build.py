@@ -1,7 +1,7 @@
 """Benchmark the dbt build: full build vs a one-query JSON baseline, +1 day incremental, memory.
 
-For each corpus size (``100k``, ``1m``, ``5m``: ``kpis generate --days 90 --noise --seed 11``,
-gzipped JSON lines under --data-dir, generated once and reused):
+For each engine and corpus size (``100k``, ``1m``, ``5m``, ``10m``: ``kpis generate --days 90
+--noise --seed 11``, gzipped JSON lines under --data-dir, generated once and reused):
 
 0. generate it if missing: ``--projects`` is calibrated so the row count is within 10 % of the
    size (rows per project grow with the number of projects: whales), recorded in
@@ -18,16 +18,22 @@ gzipped JSON lines under --data-dir, generated once and reused):
    raw row (contexts exploded, each context's fields, plugins exploded, the event's fields);
 5. load ``last`` and time the incremental build (``dbt run``); its run_results.json is kept as
    ``run_results_<engine>_<size>_plus1day.json`` and its peak RSS is reported on its own;
-6. peak memory: max RSS of each dbt process (os.wait4; DuckDB runs inside it, its memory_limit
+6. time ``kpis build`` with nothing selected (best of three): what a scheduled build pays before
+   dbt's first node (imports, the warehouse check, dbt's start-up with its partial parse);
+7. peak memory: max RSS of each dbt process (os.wait4; DuckDB runs inside it, its memory_limit
    is KPIS_DUCKDB_MEMORY_LIMIT, default 1536MB), and on PostgreSQL the largest RSS of one server
    process seen while dbt ran (sampled from /proc); the 1-minute load average is sampled too.
 
-Usage (one size at a time on a shared machine; the biggest last, in the background):
+Then, once, ``kpis generate`` to a plain JSONL file (300 projects x 60 days, 2 workers):
+events/s.
 
-    python scripts/benchmarks/bench_build.py --engine duckdb 100k 1m 5m
-    python scripts/benchmarks/bench_build.py --engine postgres 100k 1m
+Usage (a quiet machine; PostgreSQL needs KPIS_PG_* or scripts/dev/postgres.sh's server):
 
-Prints one table row per size and appends it as JSON to <work-dir>/results.jsonl.
+    python scripts/benchmarks/bench_build.py --engine duckdb,postgres 1m
+    python scripts/benchmarks/bench_build.py --engine duckdb 5m 10m --no-generate-rate
+
+Prints one table row per engine and size (appended as JSON to <work-dir>/results.jsonl), then
+every target of issue 17 that the run measured, with its figure and whether it holds.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[2]
 PG_ADMIN = {
@@ -133,7 +140,8 @@ def baseline_sql(engine: str) -> str:
     """
 
 
-SIZES = {"100k": 100_000, "1m": 1_000_000, "5m": 5_000_000}
+SIZES = {"100k": 100_000, "1m": 1_000_000, "5m": 5_000_000, "10m": 10_000_000}
+NOTHING = "tag:bench_selects_nothing"  # a selector that matches no node: start-up alone
 GENERATE = ["generate", "--days", "90", "--noise", "--seed", "11", "--quiet"]
 
 
@@ -394,7 +402,7 @@ def top_models(run_results: Path, count: int = 5) -> list[tuple[str, float]]:
     return [(name, round(sec, 1)) for name, sec in sorted(timed, key=lambda x: -x[1])[:count]]
 
 
-def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, object]:
+def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, Any]:
     corpus = generate(size, data_dir)
     base, last, base_rows, last_rows = split_by_last_event_day(corpus)
     env = prepare_env(engine, work, size)
@@ -402,7 +410,7 @@ def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, objec
     load_s, load_rss = run([*kpis, "load", str(base), "--no-progress"], env)
     dbt(["seed"], env)
     dbt(["parse"], env)  # the manifest the runs below reuse (partial parsing)
-    startup_s, _ = dbt(["run", "--select", "tag:bench_selects_nothing"], env)
+    startup_s, _ = dbt(["run", "--select", NOTHING], env)
     with Sampler(engine == "postgres") as full:
         full_s, full_rss = dbt(["run", "--full-refresh"], env)
     profile = work / f"run_results_{engine}_{size}.json"
@@ -413,6 +421,12 @@ def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, objec
         incr_s, incr_rss = dbt(["run"], env)
     incr_profile = work / f"run_results_{engine}_{size}_plus1day.json"
     shutil.copy(Path(env["DBT_TARGET_PATH"]) / "run_results.json", incr_profile)
+    # What a scheduled `kpis build` pays before dbt's first node: imports, the warehouse check,
+    # dbt's start-up (partial parse), nothing selected. Best of three.
+    kpis_startup_s = min(
+        run([*kpis, "build", "--command", "run", "--select", NOTHING, "--quiet"], env)[0]
+        for _ in range(3)
+    )
     result = {
         "engine": engine,
         "size": size,
@@ -427,6 +441,7 @@ def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, objec
         "load_last_s": round(load_last_s, 1),
         "load_peak_rss_mb": round(load_rss),
         "dbt_startup_s": round(startup_s, 1),
+        "kpis_build_startup_s": round(kpis_startup_s, 1),
         "full_build_s": round(full_s, 1),
         "baseline_s": round(baseline_s, 1),
         "build_over_baseline": round(full_s / baseline_s, 2),
@@ -459,6 +474,7 @@ COLUMNS = [
     ("engine", "engine"),
     ("events", "events"),
     ("dbt_startup_s", "dbt start-up s"),
+    ("kpis_build_startup_s", "kpis build start-up s"),
     ("full_build_s", "full build s"),
     ("baseline_s", "baseline s"),
     ("build_over_baseline", "build/baseline"),
@@ -479,16 +495,79 @@ def print_row(result: dict[str, object], header: bool) -> None:
     print("| " + " | ".join(str(result[key]) for key, _ in COLUMNS) + " |", flush=True)
 
 
+def generate_rate(work: Path) -> dict[str, Any]:
+    """`kpis generate` to a plain JSONL file (300 projects x 60 days, 2 workers): events/s."""
+    out = work / "generate_rate.jsonl"
+    seconds, _ = run(
+        [sys.executable, "-m", "telemetry_kpis", "generate", "--projects", "300", "--days", "60",
+         "--seed", "1", "--start-date", "2026-01-01", "--workers", "2", "--quiet",
+         "--output", str(out)],
+        dict(os.environ),
+    )  # fmt: skip
+    with out.open("rb") as handle:
+        rows = sum(1 for _ in handle)
+    out.unlink()
+    return {"rows": rows, "seconds": round(seconds, 1), "events_per_s": round(rows / seconds)}
+
+
+def target_rows(results: list[dict[str, Any]], generated: dict[str, Any] | None) -> list[str]:
+    """The targets of issue 17 this run measured, one Markdown row each: figure, verdict."""
+    rows: list[str] = []
+
+    def add(label: str, value: float, target: float, higher_is_better: bool = False) -> None:
+        holds = value >= target if higher_is_better else value <= target
+        sign = ">=" if higher_is_better else "<="
+        verdict = "holds" if holds else "MISSED"
+        rows.append(f"| {label} | {value:,} | {sign} {target:,} | {verdict} |")
+
+    for r in results:
+        where = f"{r['engine']} {r['size']} ({r['events']:,} events)"
+        duck, big = r["engine"] == "duckdb", r["events"] > 2_000_000
+        add(f"{where}: full build / baseline, SQL", r["sql_over_baseline"], 2.0 if duck else 2.5)
+        if duck:
+            add(f"{where}: full build / baseline, total", r["build_over_baseline"], 2.3)
+        day_target = (0.05 if big else 0.10) if duck else 0.08
+        add(f"{where}: +1 day / full build", r["incremental_over_full"], day_target)
+        add(f"{where}: kpis build start-up s", r["kpis_build_startup_s"], 4.0)
+        if duck:
+            add(f"{where}: dbt peak RSS MB", r["dbt_peak_rss_mb"], 2500 if big else 2000)
+    if generated:
+        add("kpis generate to a file, events/s", generated["events_per_s"], 100_000, True)
+    return rows
+
+
+def engines(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = sorted(set(names) - {"duckdb", "postgres"})
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"expected duckdb and/or postgres, not {text!r}")
+    return names
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("sizes", nargs="+", help="corpus sizes: 100k, 1m, 5m (or e.g. 250k)")
-    parser.add_argument("--engine", choices=("duckdb", "postgres"), default="duckdb")
+    parser.add_argument("sizes", nargs="+", help="corpus sizes: 100k, 1m, 5m, 10m (or e.g. 250k)")
+    parser.add_argument(
+        "--engine",
+        type=engines,
+        default=["duckdb"],
+        help="engines, comma-separated, each run on every size: duckdb (default), postgres",
+    )
+    parser.add_argument(
+        "--no-generate-rate", action="store_true", help="skip the `kpis generate` rate row"
+    )
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/kpis/bench2"))
     parser.add_argument("--work-dir", type=Path, default=Path("/tmp/kpis/bench2/work"))
     args = parser.parse_args()
     args.work_dir.mkdir(parents=True, exist_ok=True)
-    for number, size in enumerate(args.sizes):
-        print_row(bench(args.engine, size, args.data_dir, args.work_dir), header=number == 0)
+    results = []
+    for engine in args.engine:
+        for size in args.sizes:
+            results.append(bench(engine, size, args.data_dir, args.work_dir))
+            print_row(results[-1], header=len(results) == 1)
+    generated = None if args.no_generate_rate else generate_rate(args.work_dir)
+    print("\n| target (issue 17) | measured | target | |\n|---|---|---|---|")
+    print("\n".join(target_rows(results, generated)))
     return 0
 
 
