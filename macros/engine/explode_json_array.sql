@@ -44,26 +44,39 @@
 {#- PostgreSQL: the text is cast to json once (evaluate_once: the array value is read twice
     below); json_array_elements with ordinality. -#}
 {% macro postgres__explode_json_array(relation, json_column, key, columns) -%}
+    {{ telemetry_kpis.postgres_unnest_json_array(
+        relation, json_column, key, columns, 'json',
+        ['cast(elements.element as text) as element']
+    ) }}
+{%- endmacro %}
+
+{#- PostgreSQL: one row per element of the array at `key` of `json_column` parsed ONCE as
+    `json_type` (json keeps each element's text, jsonb gives binary elements), with the
+    relation's `columns`, `element_index` and the `element_columns` (select expressions on
+    `elements.element`). Shared by explode_json_array and explode_json_objects. -#}
+{% macro postgres_unnest_json_array(relation, json_column, key, columns, json_type, element_columns) -%}
     select
         {%- for column in columns %}
         arrays.{{ column }},
         {%- endfor %}
-        cast(elements.element as text) as element,
+        {%- for element_column in element_columns %}
+        {{ element_column }},
+        {%- endfor %}
         cast(elements.element_index as integer) as element_index
     from (
         select
             {%- for column in columns %}
             {{ column }},
             {%- endfor %}
-            cast({{ json_column }} as json)
+            cast({{ json_column }} as {{ json_type }})
             {%- if key is not none %} -> '{{ key }}'{% endif %} as array_value
         from {{ relation }}
         {{ telemetry_kpis.evaluate_once() }}
     ) as arrays
-    cross join lateral json_array_elements(
+    cross join lateral {{ json_type }}_array_elements(
         case
-            when json_typeof(arrays.array_value) = 'array' then arrays.array_value
-            else cast('[]' as json)
+            when {{ json_type }}_typeof(arrays.array_value) = 'array' then arrays.array_value
+            else cast('[]' as {{ json_type }})
         end
     ) with ordinality as elements (element, element_index)
 {%- endmacro %}

@@ -14,8 +14,9 @@
       streaming unnest; element_doc and element_subdocs are the same struct. At 1M events
       this made int_event_contexts ~40 % faster than exploding to text and parsing each element
       again for its schema, fields and sub-documents.
-    - PostgreSQL: json_array_elements, then each element cast once to jsonb (fields) and kept
-      as json (sub-documents keep their original text), evaluated once per element.
+    - PostgreSQL: the text cast once to jsonb and its array unnested with jsonb_array_elements
+      (elements are already binary: nothing is parsed again); element_doc and element_subdocs
+      are the same jsonb element, so a sub-document's text is jsonb's normalised form.
 -#}
 {% macro explode_json_objects(relation, json_column, key, columns, paths, subdoc_paths) -%}
     {{ return(adapter.dispatch('explode_json_objects', 'telemetry_kpis')(
@@ -60,15 +61,8 @@
 {%- endmacro %}
 
 {% macro postgres__explode_json_objects(relation, json_column, key, columns, paths, subdoc_paths) -%}
-    select
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
-        element_index,
-        cast(element as jsonb) as element_doc,
-        cast(element as json) as element_subdocs
-    from (
-        {{ telemetry_kpis.postgres__explode_json_array(relation, json_column, key, columns) }}
-    ) as elements
-    {{ telemetry_kpis.evaluate_once() }}
+    {{ telemetry_kpis.postgres_unnest_json_array(
+        relation, json_column, key, columns, 'jsonb',
+        ['elements.element as element_doc', 'elements.element as element_subdocs']
+    ) }}
 {%- endmacro %}

@@ -107,6 +107,15 @@
         {%- endfor %}
     {%- endfor %}
 {%- endfor %}
+{%- for read in reads.values() %}
+    {%- if read.kind == 'field' %}
+        {%- set value = telemetry_kpis.json_field('element_doc', read.path, paths) %}
+    {%- else %}
+        {%- set value = telemetry_kpis.json_subdoc('element_subdocs', read.path, subdoc_paths) %}
+    {%- endif %}
+    {%- do read.update({'sql': "case when schema_vendor = 'com.meltano' and schema_name in ('"
+        ~ read.schemas | join("', '") ~ "') then " ~ value | trim ~ " end"}) %}
+{%- endfor %}
 
 with events as (
 
@@ -191,18 +200,9 @@ final as (
         schema_name,
         schema_format,
         schema_version,
+        -- one `case` per column, written on one line by the loop above (hence the noqa)
         {%- for column, read in reads.items() %}
-        case
-            when
-                schema_vendor = 'com.meltano'
-                and schema_name in ('{{ read.schemas | join("', '") }}')
-                then
-                {%- if read.kind == 'field' %}
-                    {{ telemetry_kpis.json_field('element_doc', read.path, paths) }}
-                {%- else %}
-                    {{ telemetry_kpis.json_subdoc('element_subdocs', read.path, subdoc_paths) }}
-                {%- endif %}
-        end as {{ column }},
+        {{ read.sql }} as {{ column }},  -- noqa: LT02
         {%- endfor %}
         uploaded_at,
         _kept_at
