@@ -328,6 +328,23 @@ def dbt(args: list[str], env: dict[str, str]) -> tuple[float, float]:
 
 
 def timed_query(engine: str, env: dict[str, str], sql: str) -> float:
+    """Seconds of ``sql``, run in a child process.
+
+    Not in this process: a child's max RSS (os.wait4) starts from its parent's at fork, so a
+    benchmark process that had held DuckDB's buffers would inflate every later dbt figure.
+    """
+    code = "import sys, bench_build; print(bench_build.query_seconds(*sys.argv[1:]))"
+    out = subprocess.run(
+        [sys.executable, "-c", code, engine, sql],
+        env={**env, "PYTHONPATH": str(Path(__file__).parent)},
+        cwd=REPO, check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    return float(out.stdout.split()[-1])
+
+
+def query_seconds(engine: str, sql: str) -> float:
+    """Seconds of ``sql`` on the warehouse of this process's environment (see timed_query)."""
+    env = dict(os.environ)
     if engine == "duckdb":
         import duckdb
 
@@ -402,6 +419,12 @@ def top_models(run_results: Path, count: int = 5) -> list[tuple[str, float]]:
     return [(name, round(sec, 1)) for name, sec in sorted(timed, key=lambda x: -x[1])[:count]]
 
 
+def corpus_projects(corpus: Path, size: str) -> int | str:
+    """--projects of a corpus, from its meta file ("-" for a corpus made by hand without one)."""
+    meta = corpus.with_name(f"events_{size}.meta.json")
+    return json.loads(meta.read_text())["projects"] if meta.is_file() else "-"
+
+
 def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, Any]:
     corpus = generate(size, data_dir)
     base, last, base_rows, last_rows = split_by_last_event_day(corpus)
@@ -433,9 +456,7 @@ def bench(engine: str, size: str, data_dir: Path, work: Path) -> dict[str, Any]:
         "events": base_rows + last_rows,
         "base_rows": base_rows,
         "last_day_rows": last_rows,
-        "projects": json.loads(corpus.with_name(f"events_{size}.meta.json").read_text())[
-            "projects"
-        ],
+        "projects": corpus_projects(corpus, size),
         "load_base_s": round(load_s, 1),
         "load_rows_per_s": round(base_rows / load_s),
         "load_last_s": round(load_last_s, 1),

@@ -107,3 +107,20 @@ def test_bad_vars_refused_before_dbt(duckdb_env: dict[str, str]) -> None:
     assert result.returncode == 2
     assert "--vars is not valid YAML" in result.stderr + result.stdout
     assert ANSI not in result.stderr + result.stdout
+
+
+def test_unreachable_warehouse_is_one_line_before_dbt(duckdb_env: dict[str, str]) -> None:
+    """The warehouse is checked through the bare driver (no SQLAlchemy) before dbt starts."""
+    missing = kpis("build", env=duckdb_env)  # no file yet
+    closed_port = kpis(
+        "build",
+        env={**duckdb_env, "DBT_TARGET": "postgres", "KPIS_PG_HOST": "127.0.0.1",
+             "KPIS_PG_PORT": "9"},
+    )  # fmt: skip
+    for result, expected in [
+        (missing, "does not exist: load events with `kpis load` first"),
+        (closed_port, "cannot reach PostgreSQL"),
+    ]:
+        assert result.returncode == 2, result.stdout + result.stderr
+        assert result.stderr.count("\n") == 1 and expected in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr and "Running with dbt" not in result.stdout
