@@ -11,9 +11,9 @@
     prefix of a path of the other (DuckDB reads both in one structure).
     - DuckDB: ONE json_transform of the whole array into a list of structs holding only those
       fields (the array is parsed once, whatever the number of elements and fields), then a
-      streaming unnest; element_doc and element_subdocs are the same struct. At 1M events
-      this made int_event_contexts ~40 % faster than exploding to text and parsing each element
-      again for its schema, fields and sub-documents.
+      streaming unnest; element_doc and element_subdocs are the same struct. At 1M events the
+      query is ~6 % faster than exploding to text and parsing each element again for its
+      schema, fields and sub-documents (scripts/benchmarks/RESULTS.md, sixth round).
     - PostgreSQL: the text cast once to jsonb and its array unnested with jsonb_array_elements
       (elements are already binary: nothing is parsed again); element_doc and element_subdocs
       are the same jsonb element, so a sub-document's text is jsonb's normalised form.

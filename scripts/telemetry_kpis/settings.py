@@ -149,7 +149,10 @@ class Settings:
                 connection.exec_driver_sql("select 1")
         except Exception as exc:  # driver errors vary; all mean "cannot reach it"
             engine.dispose()
-            raise self._unreachable(exc) from None
+            reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise WarehouseUnavailable(
+                f"cannot reach {self.describe()}: {reason} ({CONFIGURE_HINT})"
+            ) from None
         return engine
 
     def check_duckdb_file(self, must_exist: bool) -> None:
@@ -163,7 +166,3 @@ class Settings:
             )
         if self.duckdb_path.parent and not self.duckdb_path.parent.exists():
             self.duckdb_path.parent.mkdir(parents=True, exist_ok=True)
-
-    def _unreachable(self, exc: Exception) -> WarehouseUnavailable:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        return WarehouseUnavailable(f"cannot reach {self.describe()}: {reason} ({CONFIGURE_HINT})")
