@@ -17,7 +17,7 @@ import json
 import math
 import re
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -36,6 +36,12 @@ UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 # Command groups: a usage error inside one still reports the group's cli_context.
 COMMAND_GROUPS = {"config", "job", "schedule", "state", "environment"}
 PIPELINE_COMMANDS = {"run", "el", "elt"}
+ENVIRONMENT_SEED_NAMES = {
+    line.split(",")[0]
+    for line in (Path(__file__).resolve().parents[2] / "seeds" / "environment_names.csv")
+    .read_text()
+    .splitlines()[1:]
+}
 
 
 def _load_and_build(env: dict[str, str], *files: Path) -> None:
@@ -67,6 +73,8 @@ class HandTruth:
         self.opted_out_dates: dict[str, str] = {}
         self.derived_ids: set[str] = set()
         self.all_ids: set[str] = set()
+        # pipeline runs per (month, segment kind, segment value): environment and ci
+        self.segment_runs: collections.Counter[tuple[str, str, str]] = collections.Counter()
 
 
 def _option(argv: list[str], name: str) -> str | None:
@@ -144,6 +152,9 @@ def derive_by_hand() -> HandTruth:
             else:
                 spec = ("plugins", frozenset(arguments))
             truth.pipeline_runs[(project_id, month)] += 1
+            known = environment in ENVIRONMENT_SEED_NAMES
+            truth.segment_runs[(month, "environment", environment if known else "other")] += 1
+            truth.segment_runs[(month, "ci", "ci" if env.get("CI") == "true" else "local")] += 1
             truth.pipeline_run_days[step["fake_start_utc"][:10]] += 1
             truth.pipelines[(project_id, month)].add((environment, spec))
     return truth
@@ -199,6 +210,37 @@ def test_monthly_kpis_sum_the_hand_counts(real_warehouse, hand) -> None:
         assert published[("pipeline_runs", month)] == sum(hand.pipeline_runs[k] for k in keys)
         # pipeline ids include the project, so unique pipelines add up across projects
         assert published[("unique_pipelines", month)] == sum(len(hand.pipelines[k]) for k in keys)
+
+
+def test_segments_and_drivers_of_pipeline_runs_by_hand(real_warehouse, hand) -> None:
+    """Monthly pipeline runs by environment and by CI, counted from the commands (argv, the
+    project's default environment, the CI variable), are kpi_values_by_segment; each month's
+    drivers are the hand counts minus the previous month's, and they add up to the change."""
+    segments = query(
+        real_warehouse,
+        "select cast(period_start as varchar), segment, segment_value, value "
+        "from marts.kpi_values_by_segment where metric_name = 'pipeline_runs' "
+        "and grain = 'month' and segment in ('environment', 'ci')",
+    )
+    assert {(m[:7], k, v): n for m, k, v, n in segments} == dict(hand.segment_runs)
+
+    drivers = query(
+        real_warehouse,
+        "select cast(period_start as varchar), driver_kind, driver, contribution, total_change "
+        "from marts.kpi_drivers where metric_name = 'pipeline_runs' and grain = 'month' "
+        "and driver_kind in ('environment', 'ci')",
+    )
+    months = sorted({m for m, _, _ in hand.segment_runs})
+    assert len(months) >= 2 and drivers
+    for month, kind, driver, contribution, total_change in drivers:
+        first_day = date.fromisoformat(month[:10])
+        month = month[:7]
+        previous = (first_day - timedelta(days=1)).isoformat()[:7]  # the calendar month before
+        before = hand.segment_runs[(previous, kind, driver)]
+        assert contribution == hand.segment_runs[(month, kind, driver)] - before
+        month_total = sum(n for (m, _, _), n in hand.segment_runs.items() if m == month)
+        previous_total = sum(n for (m, _, _), n in hand.segment_runs.items() if m == previous)
+        assert total_change == (month_total - previous_total) / 2  # two kinds counted
 
 
 def test_executions_per_command(real_warehouse, hand) -> None:
@@ -278,39 +320,68 @@ def generated_corpus(tmp_path_factory) -> Path:
     return corpus
 
 
-KPI_SQL = (
-    "select metric_name, grain, cast(period_start as varchar), cast(period_end as varchar), "
-    "value, is_complete from marts.kpi_values"
-)
+# Every published table of the KPI layer, its key columns (as text) and its value columns.
+PUBLISHED_KPI_TABLES = {
+    "kpi_values": (
+        "metric_name, grain, cast(period_start as varchar)",
+        "cast(period_end as varchar), is_complete, value, previous_value, change, change_pct, "
+        "year_ago_value, yoy_change_pct",
+    ),
+    "kpi_values_by_segment": (
+        "metric_name, grain, cast(period_start as varchar), segment, segment_value",
+        "cast(period_end as varchar), is_complete, value",
+    ),
+    "kpi_drivers": (
+        "metric_name, grain, cast(period_start as varchar), driver_kind, driver",
+        "cast(period_end as varchar), is_complete, value, previous_value, contribution, "
+        "share_of_change, total_change",
+    ),
+}
+
+
+def _published_rows(env: dict[str, str], table: str) -> dict[tuple, tuple]:
+    keys, values = PUBLISHED_KPI_TABLES[table]
+    width = len(keys.split(", "))
+    rows = query(env, f"select {keys}, {values} from marts.{table}")
+    return {r[:width]: r[width:] for r in rows}
+
+
+def _same(a: object, b: object) -> bool:
+    if isinstance(a, float) or isinstance(b, float):
+        return (a is None and b is None) or (
+            a is not None
+            and b is not None
+            and math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-9)  # type: ignore[arg-type]
+        )
+    return a == b
 
 
 def test_generated_corpus_gives_identical_kpis_on_duckdb_and_postgres(
     generated_corpus: Path, tmp_path: Path
 ) -> None:
-    results = {}
+    """kpi_values (with its period-over-period columns), kpi_values_by_segment and kpi_drivers
+    are identical on both engines, row for row (numbers within 1e-9), and so are the pipeline
+    ids."""
+    results: dict[str, dict[str, dict[tuple, tuple]]] = {}
     pipelines = {}
     for engine in ("duckdb", "postgres"):
         with warehouse_env(engine, tmp_path / engine) as env:
             _load_and_build(env, generated_corpus)
-            results[engine] = {r[:3]: r[3:] for r in query(env, KPI_SQL)}
+            results[engine] = {t: _published_rows(env, t) for t in PUBLISHED_KPI_TABLES}
             pipelines[engine] = set(
                 query(env, "select pipeline_id, project_id, run_count from marts.dim_pipelines")
             )
 
-    duck, pg = results["duckdb"], results["postgres"]
-    assert len(duck) > 500
-    assert set(duck) == set(pg), "kpi_values rows differ between engines"
-    differences = []
-    for key, (period_end, value, complete) in duck.items():
-        pg_end, pg_value, pg_complete = pg[key]
-        same_value = (value is None and pg_value is None) or (
-            value is not None
-            and pg_value is not None
-            and math.isclose(value, pg_value, rel_tol=1e-9, abs_tol=1e-9)
-        )
-        if not same_value or period_end != pg_end or complete != pg_complete:
-            differences.append((key, (period_end, value, complete), pg[key]))
-    assert not differences, differences[:10]
+    for table in PUBLISHED_KPI_TABLES:
+        duck, pg = results["duckdb"][table], results["postgres"][table]
+        assert len(duck) > 500, f"{table}: only {len(duck)} rows"
+        assert set(duck) == set(pg), f"{table}: rows differ between engines"
+        differences = [
+            (key, row, pg[key])
+            for key, row in duck.items()
+            if not all(_same(a, b) for a, b in zip(row, pg[key], strict=True))
+        ]
+        assert not differences, (table, differences[:10])
     assert pipelines["duckdb"] == pipelines["postgres"]
 
 

@@ -159,6 +159,7 @@ executions_until_as_of as (
         executions_started.environment_name_hash,
         executions_started.meltano_version,
         executions_started.python_version,
+        executions_started.system_name,
         executions_started.is_ci_environment,
         executions_started.environment_context_uuid,
         executions_started.parent_context_uuid,
@@ -186,6 +187,24 @@ classified as (
         executions_until_as_of.*,
         known_environments.environment_name,
         coalesce(known_environments.is_production, false) as is_production_environment,
+        -- the segments of metrics.md "Segments: why a number moved"
+        case
+            when coalesce(executions_until_as_of.environment_name_hash, '') = '' then 'none'
+            when known_environments.environment_name is null then 'other'
+            else known_environments.environment_name
+        end as environment_segment,
+        coalesce(
+            {{ telemetry_kpis.regex_extract(
+                'executions_until_as_of.meltano_version', "'^[0-9]+[.][0-9]+'"
+            ) }},
+            'unknown'
+        ) as meltano_version_segment,
+        coalesce(
+            nullif(trim(executions_until_as_of.system_name), ''), 'unknown'
+        ) as os_segment,
+        case
+            when executions_until_as_of.is_ci_environment then 'ci' else 'local'
+        end as ci_segment,
         coalesce(executions_until_as_of.command, '') in (
             {%- for command in var('execution_commands') %}
                 '{{ command }}'{% if not loop.last %},{% endif %}
@@ -248,6 +267,7 @@ final as (
         environment_name_hash,
         meltano_version,
         python_version,
+        system_name,
         is_ci_environment,
         environment_context_uuid,
         parent_context_uuid,
@@ -261,6 +281,10 @@ final as (
         environment_name,
         plugin_count,
         is_production_environment,
+        environment_segment,
+        meltano_version_segment,
+        os_segment,
+        ci_segment,
         is_execution_event,
         is_qualifying_execution,
         is_pipeline_run,

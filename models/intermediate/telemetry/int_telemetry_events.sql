@@ -55,6 +55,7 @@ meltano_contexts as (
         parent_context_uuid,
         meltano_version,
         python_version,
+        system_name,
         is_ci_environment_text
     from {{ ref('int_event_contexts') }}
     where
@@ -123,6 +124,7 @@ environment_contexts as (
         parent_context_uuid,
         meltano_version,
         python_version,
+        system_name,
         case is_ci_environment_text
             when 'true' then true
             when 'false' then false
@@ -189,6 +191,7 @@ joined as (
         environment_contexts.parent_context_uuid,
         environment_contexts.meltano_version,
         environment_contexts.python_version,
+        environment_contexts.system_name,
         environment_contexts.is_ci_environment,
         cli_events.cli_event,
         block_events.block_type,
@@ -248,6 +251,7 @@ usable as (
         parent_context_uuid,
         meltano_version,
         python_version,
+        system_name,
         is_ci_environment,
         block_type,
         exit_code,
@@ -305,6 +309,7 @@ final as (
         null as parent_context_uuid,
         null as meltano_version,
         null as python_version,
+        null as system_name,
         null as is_ci_environment,
         null as block_type,
         null as exit_code,

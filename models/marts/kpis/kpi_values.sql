@@ -61,26 +61,7 @@ as_of as (
 -- every day of the spine mapped to its period at each grain
 day_periods as (
 
-    select
-        date_day,
-        'day' as grain,
-        date_day as period_start,
-        date_day as period_end
-    from dates
-    union all
-    select
-        date_day,
-        'week' as grain,
-        week_start_date as period_start,
-        week_end_date as period_end
-    from dates
-    union all
-    select
-        date_day,
-        'month' as grain,
-        month_start_date as period_start,
-        month_end_date as period_end
-    from dates
+    {{ telemetry_kpis.kpi_day_periods('dates') }}
 
 ),
 
@@ -137,6 +118,21 @@ daily_active_values as (
 
 ),
 
+-- projects with a qualifying execution in the period (metrics.md "Stickiness")
+executing_values as (
+
+    select
+        day_periods.grain,
+        day_periods.period_start,
+        count(distinct activity.project_id) as executing_projects
+    from activity
+    inner join day_periods
+        on activity.date_day = day_periods.date_day
+    where activity.has_qualifying_execution
+    group by day_periods.grain, day_periods.period_start
+
+),
+
 month_values as (
 
     select
@@ -183,6 +179,7 @@ period_values as (
         coalesce(run_values.production_pipeline_runs, 0) as production_pipeline_runs,
         coalesce(new_project_values.new_projects, 0) as new_projects,
         coalesce(daily_active_values.daily_active_projects, 0) as daily_active_projects,
+        coalesce(executing_values.executing_projects, 0) as executing_projects,
         coalesce(month_values.active_projects, 0) as active_projects,
         coalesce(month_values.new_active_projects, 0) as new_active_projects,
         coalesce(month_values.retained_projects, 0) as retained_projects,
@@ -197,6 +194,10 @@ period_values as (
         on
             periods.grain = new_project_values.grain
             and periods.period_start = new_project_values.period_start
+    left join executing_values
+        on
+            periods.grain = executing_values.grain
+            and periods.period_start = executing_values.period_start
     left join daily_active_values
         on
             periods.grain = 'day'
@@ -227,8 +228,45 @@ metric_columns as (
         / nullif(pipeline_runs, 0) as prod_pipeline_run_share,
         cast(previous_month_cohort_retained_projects as double precision)
         / nullif(previous_month_cohort_projects, 0) as new_project_retention_rate,
-        cast(bad_rows as double precision) / nullif(loaded_rows, 0) as bad_event_share
+        cast(bad_rows as double precision) / nullif(loaded_rows, 0) as bad_event_share,
+        case
+            when grain = 'day'
+                then
+                    cast(executing_projects as double precision)
+                    / nullif(daily_active_projects, 0)
+        end as daily_stickiness
     from period_values
+
+),
+
+-- stickiness (metrics.md "Stickiness"): the daily ratio; for a month, the mean of its
+-- non-null daily values up to the as-of date (the spine ends there)
+monthly_stickiness as (
+
+    select
+        dates.month_start_date as period_start,
+        avg(metric_columns.daily_stickiness) as monthly_stickiness
+    from metric_columns
+    inner join dates
+        on metric_columns.period_start = dates.date_day
+    where metric_columns.grain = 'day'
+    group by dates.month_start_date
+
+),
+
+metric_columns_with_stickiness as (
+
+    select
+        metric_columns.*,
+        case
+            when metric_columns.grain = 'day' then metric_columns.daily_stickiness
+            when metric_columns.grain = 'month' then monthly_stickiness.monthly_stickiness
+        end as stickiness
+    from metric_columns
+    left join monthly_stickiness
+        on
+            metric_columns.grain = 'month'
+            and metric_columns.period_start = monthly_stickiness.period_start
 
 ),
 
@@ -242,7 +280,7 @@ metric_values as (
             period_start,
             period_end,
             cast({{ metric.name }} as double precision) as value  -- noqa: RF04
-        from metric_columns
+        from metric_columns_with_stickiness
         where grain in ({{ telemetry_kpis.quoted_list(metric.grains) }})
         {%- if not loop.last %}
             union all
@@ -251,17 +289,48 @@ metric_values as (
 
 ),
 
+-- period over period (metrics.md "Period over period"): the series have no gaps, so the
+-- row before is the previous period; the year-ago period is looked up by its start
+with_previous as (
+
+    select
+        metric_name,
+        grain,
+        period_start,
+        period_end,
+        value,
+        lag(value) over (
+            partition by metric_name, grain order by period_start
+        ) as previous_value,
+        {{ telemetry_kpis.year_ago_period_start('grain', 'period_start') }} as year_ago_start
+    from metric_values
+
+),
+
 final as (
 
     select
-        metric_values.metric_name,
-        metric_values.grain,
-        metric_values.period_start,
-        metric_values.period_end,
-        metric_values.value,
-        metric_values.period_end <= as_of.as_of_date as is_complete
-    from metric_values
+        with_previous.metric_name,
+        with_previous.grain,
+        with_previous.period_start,
+        with_previous.period_end,
+        with_previous.value,
+        with_previous.previous_value,
+        year_ago.value as year_ago_value,
+        with_previous.period_end <= as_of.as_of_date as is_complete,
+        -- `change` is the published name (metrics.md "Period over period")
+        with_previous.value - with_previous.previous_value as change,  -- noqa: RF04
+        (with_previous.value - with_previous.previous_value)
+        / nullif(abs(with_previous.previous_value), 0) as change_pct,
+        (with_previous.value - year_ago.value)
+        / nullif(abs(year_ago.value), 0) as yoy_change_pct
+    from with_previous
     cross join as_of
+    left join metric_values as year_ago
+        on
+            with_previous.metric_name = year_ago.metric_name
+            and with_previous.grain = year_ago.grain
+            and with_previous.year_ago_start = year_ago.period_start
 
 )
 
