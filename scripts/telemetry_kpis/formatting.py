@@ -36,3 +36,10 @@ def format_range(health: HealthResult) -> str:
     if high is not None:
         return f"<= {format_value(high, health.kind)}"
     return "—"
+
+
+def format_change_pct(value: float | None) -> str:
+    """A change as a signed percentage (a fraction in: 0.12 → ``+12.0%``), ``—`` when null."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    return f"{value * 100:+.1f}%"
