@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
 #: the widest line of the text form (a test holds it on the shipped definitions)
 TEXT_WIDTH = 120
-#: the widest goal / check description before it wraps in the text form
+#: the widest goal before it wraps in the text form (the key result table is the widest)
 WRAP_FIRST_COLUMN = 30
+#: the widest health metric name / check description before it wraps
+WRAP_NAME_COLUMN = 44
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Table:
     groups: list[str] | None = None  # per row: the text form's sub-heading (the OKR)
     notes: list[str] = field(default_factory=list)
     markdown_only: tuple[str, ...] = ()  # columns the text form leaves out (width)
+    wrap: int = WRAP_NAME_COLUMN  # the text form's first column wraps at this width
 
     def text_view(self) -> Table:
         """The table without its Markdown-only columns."""
@@ -47,6 +50,7 @@ class Table:
             self.links,
             self.groups,
             self.notes,
+            wrap=self.wrap,
         )
 
 
@@ -130,6 +134,7 @@ def _kr_table(krs: list[KeyResultResult]) -> Table:
         notes=[f"{kr.key}: {kr.note}" for kr in krs if kr.note]
         + [note for kr in krs if (note := contributors_note(kr))],
         markdown_only=("Metric",),
+        wrap=WRAP_FIRST_COLUMN,
     )
 
 
@@ -205,7 +210,7 @@ def header(evaluation: Evaluation) -> str:
 def _text_lines(table: Table) -> list[str]:
     """Aligned rows (one width per column over the whole table), the first column wrapped,
     and the group sub-headings above their rows."""
-    wrapped = [textwrap.wrap(row[0], WRAP_FIRST_COLUMN) or [""] for row in table.rows]
+    wrapped = [textwrap.wrap(row[0], table.wrap) or [""] for row in table.rows]
     widths = [max(len(line) for cell in wrapped for line in cell + [table.headers[0]])]
     widths += [
         max(len(x) for x in [table.headers[i]] + [row[i] for row in table.rows])

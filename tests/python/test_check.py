@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import REPO, kpis
-from kpi_marts import AS_OF, make_kpi_values, write_marts
+from kpi_marts import AS_OF, make_environment_segments, make_kpi_values, write_marts
 
 __all__ = ["AS_OF", "make_kpi_values", "write_marts"]  # shared with the other check tests
 
@@ -93,7 +93,7 @@ def test_shipped_definitions_on_duckdb_and_postgres(duckdb_env, postgres_env, tm
     frame = make_kpi_values()
     outputs = {}
     for name, env in (("duckdb", duckdb_env), ("postgres", postgres_env)):
-        write_marts(env, frame)
+        write_marts(env, frame, segments=make_environment_segments())
         out = tmp_path / f"{name}.json"
         result = kpis(
             "check",
