@@ -15,7 +15,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from conftest import REPO, kpis
-from kpi_marts import AS_OF, make_environment_segments, make_kpi_values, write_marts
+from kpi_marts import (
+    AS_OF,
+    make_environment_segments,
+    make_kpi_values,
+    with_changes,
+    write_marts,
+)
 
 __all__ = ["AS_OF", "make_kpi_values", "write_marts"]  # shared with the other check tests
 
@@ -298,15 +304,21 @@ def test_text_output_fits_120_columns_with_every_note(tmp_path):
     from telemetry_kpis.evaluate import apply_visibility, evaluate, prepare_kpi_values
 
     definitions = load_definitions(REPO / "kpi_definitions")
-    frame = make_kpi_values()
+    frame = make_kpi_values(first=date(2025, 10, 1))  # a year back: vs prev and YoY filled
     frame = set_value(frame, "pipeline_success_rate", "day", AS_OF, 0.2)  # a breach note
+    frame = set_value(frame, "pipeline_runs", "month", date(2025, 10, 1), 1.0)  # YoY +1e6 %
     evaluation = evaluate(
-        definitions, prepare_kpi_values(frame), AS_OF, computed={"data_freshness_hours": 900.0}
+        definitions,
+        prepare_kpi_values(with_changes(frame)),
+        AS_OF,
+        computed={"data_freshness_hours": 900.0},
     )
+    assert any(kr.yoy_change_pct and kr.yoy_change_pct > 1000 for kr in evaluation.key_results)
     for view in (evaluation, apply_visibility(evaluation, definitions)):
         plain, markdown = render_text(view), render_markdown(view)
         widest = max(plain.splitlines(), key=len)
         assert len(widest) <= TEXT_WIDTH == 120, widest
+        assert ">+999%" in plain  # a huge change stays narrow
         as_json = view.to_dict()
         notes = [kr["note"] for kr in as_json["key_results"] if kr["note"]]
         notes += [b for h in as_json["health_metrics"] for b in h["breaches"]]
