@@ -194,3 +194,18 @@ def test_public_report_redacts_what_moved_and_leaves_out_stickiness(project, tmp
     html = page.read_text()
     assert "stickiness.png" not in {p.name for p in files} and "Stickiness" not in html
     assert "share of the change" in html and "+900" not in html
+
+
+def test_report_command_reads_the_drivers(duckdb_env, tmp_path):
+    """`kpis report` end to end: kpi_drivers read from the warehouse become MAP's chart."""
+    from conftest import kpis
+    from kpi_marts import write_marts
+
+    write_marts(duckdb_env, make_kpi_values(), drivers=drivers())
+    defs = definitions_dir(tmp_path, SMALL_DEFINITIONS)
+    out = tmp_path / "report"
+    args = ("report", "--definitions", str(defs), "--as-of", str(AS_OF), "--no-quality")
+    result = kpis(*args, "--output-dir", str(out), env=duckdb_env)
+    assert result.returncode == 0, result.stderr
+    assert (out / "moved-map.png").read_bytes().startswith(b"\x89PNG")
+    assert 'id="moved-map"' in (out / "index.html").read_text()
