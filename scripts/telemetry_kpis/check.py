@@ -21,6 +21,8 @@ from telemetry_kpis.check_render import render_markdown, render_text
 from telemetry_kpis.errors import UserError
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from telemetry_kpis.definitions import Definitions
     from telemetry_kpis.results import Evaluation
 
@@ -105,6 +107,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 class Checked:
     definitions: Definitions
     evaluation: Evaluation
+    #: prepared kpi_values rows (the report's stickiness section)
+    kpi_values: pd.DataFrame | None = None
+    #: prepared kpi_drivers rows of ``drivers.driver_keys`` (the report's "What moved")
+    drivers: pd.DataFrame | None = None
 
 
 def definitions_folder(option: Path | None) -> Path:
@@ -125,6 +131,19 @@ def as_of_time(as_of: date | None) -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
+def segment_series_needed(definitions: Definitions) -> set[tuple[str, str, str]]:
+    """(metric, grain, segment kind) of kpi_values_by_segment the health metrics read."""
+    needed: set[tuple[str, str, str]] = set()
+    for hm in definitions.health_metrics:
+        if hm.computed or not hm.grain:
+            continue
+        if hm.segment_target:
+            needed.add((hm.metric, hm.grain, hm.segment_target[0]))
+        if hm.anomaly and hm.anomaly.per_segment:
+            needed.add((hm.metric, hm.grain, hm.anomaly.per_segment))
+    return needed
+
+
 def gather(
     *,
     definitions_dir: Path | None,
@@ -132,30 +151,47 @@ def gather(
     quality: bool,
     public: bool,
 ) -> Checked:
-    """Definitions + warehouse → a complete Evaluation (shared by check and report)."""
+    """Definitions + warehouse → a complete Evaluation (shared by check and report).
+
+    Reads kpi_values, the kpi_values_by_segment series that segment health metrics need (only
+    when one is defined) and the kpi_drivers rows that explain a breach or a key result's
+    latest period (always read, like kpi_values: marts without it ask for ``kpis build``).
+    """
     from telemetry_kpis.definitions import LIVE_FRESHNESS, load_definitions
     from telemetry_kpis.settings import Settings
 
     # Definitions first: a mistake in a file is reported before anything heavy is imported.
     definitions = load_definitions(definitions_folder(definitions_dir))
+    from telemetry_kpis.drivers import attach_contributors, driver_keys, prepare_drivers
     from telemetry_kpis.evaluate import apply_visibility, evaluate, prepare_kpi_values
-    from telemetry_kpis.marts import read_kpi_values, read_newest_execution_at
+    from telemetry_kpis.evaluate_segments import prepare_segments
+    from telemetry_kpis.marts import (
+        read_kpi_drivers,
+        read_kpi_values,
+        read_kpi_values_by_segment,
+        read_newest_execution_at,
+    )
 
     settings = Settings.from_env()
     engine = settings.engine(must_exist=True)
+    moment = as_of_time(as_of)
+    day = as_of or moment.date()
     try:
         raw = read_kpi_values(engine)
-        moment = as_of_time(as_of)
+        needed = segment_series_needed(definitions)
+        segments = prepare_segments(read_kpi_values_by_segment(engine, needed)) if needed else None
         computed: dict[str, float | None] = {}
         if any(h.computed for h in definitions.health_metrics):
             newest = read_newest_execution_at(engine, moment)
             computed[LIVE_FRESHNESS] = (
                 None if newest is None else (moment - newest).total_seconds() / 3600
             )
+        kpi_values = prepare_kpi_values(raw)
+        evaluation = evaluate(definitions, kpi_values, day, computed=computed, segments=segments)
+        drivers = prepare_drivers(read_kpi_drivers(engine, driver_keys(evaluation)))
     finally:
         engine.dispose()
-    day = as_of or moment.date()
-    evaluation = evaluate(definitions, prepare_kpi_values(raw), day, computed=computed)
+    attach_contributors(evaluation, drivers)
     if quality:
         from telemetry_kpis.quality import run_quality
 
@@ -163,7 +199,7 @@ def gather(
         evaluation.quality_ran = True
     if public:
         evaluation = apply_visibility(evaluation, definitions)
-    return Checked(definitions, evaluation)
+    return Checked(definitions, evaluation, kpi_values, drivers)
 
 
 # --- rendering (check_render) -----------------------------------------------------------------

@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
 #: the widest line of the text form (a test holds it on the shipped definitions)
 TEXT_WIDTH = 120
-#: the widest goal / check description before it wraps in the text form
-WRAP_FIRST_COLUMN = 44
+#: the widest goal before it wraps in the text form (the key result table is the widest)
+WRAP_FIRST_COLUMN = 30
+#: the widest health metric name / check description before it wraps
+WRAP_NAME_COLUMN = 44
 
 
 @dataclass
@@ -35,6 +37,7 @@ class Table:
     groups: list[str] | None = None  # per row: the text form's sub-heading (the OKR)
     notes: list[str] = field(default_factory=list)
     markdown_only: tuple[str, ...] = ()  # columns the text form leaves out (width)
+    wrap: int = WRAP_NAME_COLUMN  # the text form's first column wraps at this width
 
     def text_view(self) -> Table:
         """The table without its Markdown-only columns."""
@@ -47,6 +50,7 @@ class Table:
             self.links,
             self.groups,
             self.notes,
+            wrap=self.wrap,
         )
 
 
@@ -63,6 +67,34 @@ def _kr_value(kr: KeyResultResult, value: float | None, *, example_mark: bool = 
     return text + "*" if kr.example and example_mark else text
 
 
+#: the footnote of the two change columns (both tables)
+CHANGE_FOOTNOTE = (
+    "vs prev: change against the previous period of the grain (MoM for a month); "
+    "YoY: against the same period a year earlier"
+)
+
+
+def _changes(item: KeyResultResult | HealthResult) -> list[str]:
+    from telemetry_kpis.formatting import format_change_pct
+
+    return [format_change_pct(item.pop_change_pct), format_change_pct(item.yoy_change_pct)]
+
+
+def contributors_note(item: KeyResultResult | HealthResult) -> str:
+    """``<key>: top contributors to the -12.0% change vs the previous period: ...``"""
+    from telemetry_kpis.drivers import describe_contributors
+    from telemetry_kpis.formatting import format_change_pct
+
+    if not item.contributors:
+        return ""
+    change = format_change_pct(item.pop_change_pct)
+    what = f"the {change} change" if change != "—" else "the change"
+    return (
+        f"{item.key}: top contributors to {what} vs the previous period "
+        f"({item.period_start}): {describe_contributors(item.contributors, item.kind)}"
+    )
+
+
 def _kr_row(kr: KeyResultResult) -> list[str]:
     from telemetry_kpis.formatting import format_progress
 
@@ -75,6 +107,7 @@ def _kr_row(kr: KeyResultResult) -> list[str]:
         kr.goal,
         f"{kr.kpi}/{kr.grain}" if kr.grain else kr.kpi,
         current,
+        *_changes(kr),
         start if start == "(internal)" else f"{start} → {target}",
         format_progress(kr.progress),
         format_progress(kr.expected_progress),
@@ -84,22 +117,24 @@ def _kr_row(kr: KeyResultResult) -> list[str]:
 
 
 def _kr_table(krs: list[KeyResultResult]) -> Table:
-    foot = []
+    foot = [CHANGE_FOOTNOTE]
     if any(kr.example for kr in krs):
         foot.append("* example start/target value (example: true in the definition)")
     if any(kr.redacted for kr in krs):
         foot.append("(internal): value redacted in the public view")
-    headers = ["Key result", "Metric", "Current", "Start → target", "Progress", "Expected"]
-    headers += ["Projected", "Status"]
+    headers = ["Key result", "Metric", "Current", "vs prev", "YoY", "Start → target"]
+    headers += ["Progress", "Expected", "Projected", "Status"]
     return Table(
         "Key results",
         headers,
         [_kr_row(kr) for kr in krs],
-        "; ".join(foot),
+        "\n".join(foot),
         links=[kr.dashboard for kr in krs],
         groups=[f"{kr.okr_label} ({kr.timeframe_start}..{kr.timeframe_end})" for kr in krs],
-        notes=[f"{kr.key}: {kr.note}" for kr in krs if kr.note],
+        notes=[f"{kr.key}: {kr.note}" for kr in krs if kr.note]
+        + [note for kr in krs if (note := contributors_note(kr))],
         markdown_only=("Metric",),
+        wrap=WRAP_FIRST_COLUMN,
     )
 
 
@@ -117,11 +152,13 @@ def _health_row(h: HealthResult) -> list[str]:
         value, rng = "(internal)", "(internal)"
     else:
         value, rng = format_value(h.value, h.kind), format_range(h)
+    metric = f"{h.metric}/{h.grain}" if h.grain else h.metric
     return [
         h.key,
-        f"{h.metric}/{h.grain}" if h.grain else h.metric,
+        f"{metric} ({h.segment})" if h.segment else metric,
         str(h.period_end) if h.period_end else ("now" if h.grain is None else "—"),
         value,
+        *_changes(h),
         rng,
         "—" if h.change_pct is None else f"{h.change_pct:+.1f}%",
         "—" if h.anomaly_score is None else f"{h.anomaly_score:+.1f}",
@@ -132,10 +169,13 @@ def _health_row(h: HealthResult) -> list[str]:
 def _health_table(health: list[HealthResult]) -> Table:
     return Table(
         "Health metrics",
-        ["Name", "Metric", "Period", "Value", "Range", "Change", "Robust z", "Status"],
+        ["Name", "Metric", "Period", "Value", "vs prev", "YoY", "Range", "vs baseline"]
+        + ["Robust z", "Status"],
         [_health_row(h) for h in health],
+        CHANGE_FOOTNOTE + "\nvs baseline: against the median of the trailing periods (%)",
         links=[h.runbook for h in health],
-        notes=[f"{h.key}: {_health_details(h)}" for h in health if _health_details(h)],
+        notes=[f"{h.key}: {_health_details(h)}" for h in health if _health_details(h)]
+        + [note for h in health if (note := contributors_note(h))],
         markdown_only=("Metric",),
     )
 
@@ -170,7 +210,7 @@ def header(evaluation: Evaluation) -> str:
 def _text_lines(table: Table) -> list[str]:
     """Aligned rows (one width per column over the whole table), the first column wrapped,
     and the group sub-headings above their rows."""
-    wrapped = [textwrap.wrap(row[0], WRAP_FIRST_COLUMN) or [""] for row in table.rows]
+    wrapped = [textwrap.wrap(row[0], table.wrap) or [""] for row in table.rows]
     widths = [max(len(line) for cell in wrapped for line in cell + [table.headers[0]])]
     widths += [
         max(len(x) for x in [table.headers[i]] + [row[i] for row in table.rows])
@@ -207,8 +247,8 @@ def render_text(evaluation: Evaluation) -> str:
             lines.append("(none defined)")
             continue
         lines += _text_lines(table)
-        if table.footnote:
-            lines.append(table.footnote)
+        for footnote in table.footnote.splitlines():
+            lines += textwrap.wrap(footnote, TEXT_WIDTH)
         lines += _wrap_notes(table.notes)
     return "\n".join(lines) + "\n"
 
@@ -244,7 +284,8 @@ def render_markdown(evaluation: Evaluation) -> str:
             )
         )
         if table.footnote:
-            lines += ["", table.footnote]
+            for footnote in table.footnote.splitlines():
+                lines += ["", footnote]
         if table.notes:
             lines += ["", *(f"- {_md_cell(note)}" for note in table.notes)]
     return "\n".join(lines) + "\n"

@@ -31,6 +31,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from telemetry_kpis.registry import Grain, Metric, load_registry
+from telemetry_kpis.segments import SEGMENT_KINDS, published_segments
 
 Visibility = Literal["public", "internal"]
 Severity = Literal["warn", "alarm"]
@@ -248,6 +249,32 @@ class KeyResult(_Model):
 class Anomaly(_Model):
     threshold: Positive = 3.5
     window: Periods | None = None
+    per_segment: Text | None = Field(
+        default=None, description="a segment kind: score every value of it, name the breaches"
+    )
+
+
+#: ``segment: {environment: prod}``: exactly one kind and its value, both texts (quote a
+#: version: '3.10' is a text, 3.10 a number).
+SegmentValue = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1),
+    _expected("a segment value as text (quote numbers: '3.10')", types=(str,)),
+]
+
+
+def _segment_kind_problems(metric: str, kind: str, field: str) -> Problems:
+    if kind not in SEGMENT_KINDS:
+        yield field, f"expected a segment kind ({', '.join(SEGMENT_KINDS)}), got {kind!r}"
+        return
+    published = published_segments(metric)
+    if kind not in published:
+        allowed = ", ".join(published) if published else "none"
+        yield (
+            field,
+            f"{metric} is not published by {kind} in kpi_values_by_segment "
+            f"(its segment kinds: {allowed})",
+        )
 
 
 class ExpectedRange(_Model):
@@ -272,6 +299,9 @@ class HealthMetric(_Model):
     max_rise_pct: Percent | None = None
     baseline_periods: Periods | None = None
     anomaly: Anomaly | None = None
+    segment: dict[str, SegmentValue] | None = Field(
+        default=None, description="one segment of the metric, e.g. {environment: prod}"
+    )
     severity: Severity
     runbook: Url
     visibility: Visibility = "internal"
@@ -281,7 +311,17 @@ class HealthMetric(_Model):
     def key(self) -> str:
         if self.name:
             return self.name
-        return f"{self.metric}_{self.grain}" if self.grain else self.metric
+        key = f"{self.metric}_{self.grain}" if self.grain else self.metric
+        if self.segment_target:
+            key += "_" + slugify("_".join(self.segment_target))
+        return key
+
+    @property
+    def segment_target(self) -> tuple[str, str] | None:
+        """(kind, value) of ``segment``, or None for the metric as a whole."""
+        if not self.segment or len(self.segment) != 1:
+            return None
+        return next(iter(self.segment.items()))
 
     @property
     def computed(self) -> bool:
@@ -289,7 +329,7 @@ class HealthMetric(_Model):
 
     def _problems(self) -> Problems:
         if self.computed:
-            for field in ("max_drop_pct", "max_rise_pct", "baseline_periods", "anomaly"):
+            for field in ("max_drop_pct", "max_rise_pct", "baseline_periods", "anomaly", "segment"):
                 if getattr(self, field) is not None:
                     yield (
                         field,
@@ -304,12 +344,32 @@ class HealthMetric(_Model):
             yield "metric", f"expected one of {', '.join(metrics())}, got {self.metric!r}"
         else:
             yield from _grain_problems(metric, self.grain)
+            yield from self._segment_problems()
         if not any((self.expected_range, self.max_drop_pct, self.max_rise_pct, self.anomaly)):
             yield (
                 "expected_range",
                 "expected at least one check (expected_range, max_drop_pct, "
                 "max_rise_pct or anomaly)",
             )
+
+    def _segment_problems(self) -> Problems:
+        if self.segment is not None:
+            if len(self.segment) != 1:
+                count = len(self.segment)
+                yield (
+                    "segment",
+                    "expected exactly one segment kind and its value, e.g. "
+                    f"{{environment: prod}}, got {count}",
+                )
+                return
+            kind = next(iter(self.segment))
+            yield from _segment_kind_problems(self.metric, kind, f"segment.{kind}")
+        per_segment = self.anomaly.per_segment if self.anomaly else None
+        if per_segment is not None:
+            if self.segment is not None:
+                yield "anomaly.per_segment", "not allowed with segment (the series is one segment)"
+                return
+            yield from _segment_kind_problems(self.metric, per_segment, "anomaly.per_segment")
 
 
 class DefinitionFile(_Model):

@@ -59,6 +59,7 @@ from telemetry_kpis.results import (
     EPSILON,
     KR_STATUSES,
     LEVELS,
+    Contributor,
     Evaluation,
     HealthResult,
     KeyResultResult,
@@ -67,6 +68,7 @@ from telemetry_kpis.results import (
 
 __all__ = [
     "EPSILON",
+    "CHANGE_COLUMNS",
     "KPI_COLUMNS",
     "KR_STATUSES",
     "LEVELS",
@@ -87,6 +89,7 @@ __all__ = [
     "linear_projection",
     "manual_series",
     "prepare_kpi_values",
+    "redact_contributors",
     "progress_of",
     "robust_z",
     "series_for",
@@ -96,14 +99,18 @@ ON_TRACK_TOLERANCE = 0.10
 AT_RISK_TOLERANCE = 0.25
 
 KPI_COLUMNS = ["metric_name", "grain", "period_start", "period_end", "value", "is_complete"]
+#: The period-over-period columns of kpi_values (metrics.md "Period over period"); a change %
+#: is a fraction (0.12 = +12 %).
+CHANGE_COLUMNS = ["previous_value", "change", "change_pct", "year_ago_value", "yoy_change_pct"]
 
 
 # --- input normalisation ----------------------------------------------------------------------
 def prepare_kpi_values(frame: pd.DataFrame) -> pd.DataFrame:
     """kpi_values rows with uniform types, whatever the engine returned.
 
-    ``period_start``/``period_end`` become Timestamps (midnight), ``value`` a float (NaN for
-    null; PostgreSQL numerics arrive as Decimal), ``is_complete`` a bool (null = False).
+    ``period_start``/``period_end`` become Timestamps (midnight), ``value`` and the change
+    columns floats (NaN for null; PostgreSQL numerics arrive as Decimal), ``is_complete`` a
+    bool (null = False). Change columns a frame lacks (a hand-made table) are null.
     """
     missing = [c for c in KPI_COLUMNS if c not in frame.columns]
     if missing:
@@ -113,15 +120,18 @@ def prepare_kpi_values(frame: pd.DataFrame) -> pd.DataFrame:
     out["grain"] = out["grain"].astype(str)
     for column in ("period_start", "period_end"):
         out[column] = pd.to_datetime(out[column]).dt.tz_localize(None).dt.normalize()
-    out["value"] = pd.to_numeric(
-        out["value"].map(lambda v: None if v is None else float(v)), errors="coerce"
-    ).astype(float)
+    for column in ["value", *CHANGE_COLUMNS]:
+        values = frame[column] if column in frame.columns else pd.Series(None, index=frame.index)
+        out[column] = pd.to_numeric(
+            values.map(lambda v: None if v is None else float(v)), errors="coerce"
+        ).astype(float)
     out["is_complete"] = out["is_complete"].map(lambda v: bool(v) if pd.notna(v) else False)
     return out.sort_values(["metric_name", "grain", "period_start"]).reset_index(drop=True)
 
 
 def series_for(kpi_values: pd.DataFrame, metric: str, grain: str, as_of: date) -> pd.DataFrame:
-    """One series up to the as-of date: period_start, period_end, value, complete.
+    """One series up to the as-of date: period_start, period_end, value, complete (and the
+    change columns of kpi_values, when it has them).
 
     ``complete`` means the period is complete in the warehouse *and* ends by ``as_of``.
     """
@@ -131,7 +141,8 @@ def series_for(kpi_values: pd.DataFrame, metric: str, grain: str, as_of: date) -
         & (kpi_values["grain"] == grain)
         & (kpi_values["period_start"] <= as_of_ts)
     ]
-    out = rows[["period_start", "period_end", "value"]].copy()
+    columns = ["period_start", "period_end", "value"]
+    out = rows[columns + [c for c in CHANGE_COLUMNS if c in rows.columns]].copy()
     out["complete"] = rows["is_complete"] & (rows["period_end"] <= as_of_ts)
     return out.sort_values("period_start").reset_index(drop=True)
 
@@ -254,6 +265,8 @@ def evaluate_key_result(
 
     result.current_value = float(current["value"])
     result.measured_on = measured_on
+    result.period_start = current["period_start"].date()
+    _period_changes(result, current)
     increasing = kr.increasing
     result.progress = progress_of(
         result.current_value, kr.start_value, kr.target_value, increasing=increasing
@@ -279,6 +292,27 @@ def evaluate_key_result(
     return result
 
 
+def _number(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
+
+
+def _period_changes(result: KeyResultResult | HealthResult, row: pd.Series) -> None:
+    """The kpi_values change columns of the evaluated period into ``result``."""
+    result.previous_value = _number(row.get("previous_value"))
+    result.pop_change_pct = _number(row.get("change_pct"))
+    result.year_ago_value = _number(row.get("year_ago_value"))
+    result.yoy_change_pct = _number(row.get("yoy_change_pct"))
+
+
+def _health_changes(result: HealthResult, series: pd.DataFrame) -> None:
+    """The change columns of a (whole-metric) health result's evaluated period."""
+    if result.segment is not None or result.period_start is None:
+        return
+    row = series[series["period_start"] == pd.Timestamp(result.period_start)]
+    if len(row):
+        _period_changes(result, row.iloc[0])
+
+
 # --- everything -------------------------------------------------------------------------------
 def evaluate(
     definitions: Definitions,
@@ -286,9 +320,16 @@ def evaluate(
     as_of: date,
     *,
     computed: dict[str, float | None] | None = None,
+    segments: pd.DataFrame | None = None,
     generated_at: datetime | None = None,
 ) -> Evaluation:
-    """Evaluate every key result and health metric on prepared kpi_values rows."""
+    """Evaluate every key result and health metric on prepared kpi_values rows.
+
+    ``segments``: prepared kpi_values_by_segment rows, for health metrics on a segment or with
+    a per-segment anomaly (``evaluate_segments.prepare_segments``); None when not read.
+    """
+    from telemetry_kpis.evaluate_segments import evaluate_segment_health
+
     computed = computed or {}
     key_results = []
     for okr in definitions.okrs:
@@ -310,7 +351,9 @@ def evaluate(
             )
         else:
             series = series_for(kpi_values, hm.metric, hm.grain or "", as_of)
-            health.append(evaluate_health_metric(hm, series, as_of))
+            result = evaluate_segment_health(hm, series, segments, as_of)
+            _health_changes(result, series)
+            health.append(result)
     return Evaluation(
         as_of=as_of,
         generated_at=generated_at or datetime.now().astimezone(),
@@ -319,12 +362,19 @@ def evaluate(
     )
 
 
+def redact_contributors(contributors: list[Contributor]) -> list[Contributor]:
+    """Names and shares of the change only (the public view of an internal metric)."""
+    return [replace(c, value=None, previous_value=None, contribution=None) for c in contributors]
+
+
 def apply_visibility(evaluation: Evaluation, definitions: Definitions) -> Evaluation:
     """The public view: internal OKRs dropped, internal KR and health values redacted.
 
     A redacted key result keeps its status, progress and pace; its values (current, start,
-    target, projected) are removed and its series is re-expressed as progress (0 = start,
-    1 = target), so a chart shows the trajectory without the numbers.
+    target, projected, previous, year ago) are removed and its series is re-expressed as
+    progress (0 = start, 1 = target), so a chart shows the trajectory without the numbers.
+    Ratios stay (progress, change %, z-scores, a contributor's share of the change); values go
+    (a contributor's value and contribution too).
     """
     public_okrs = {o.name for o in definitions.okrs if o.visibility == "public"}
     key_results = []
@@ -347,6 +397,9 @@ def apply_visibility(evaluation: Evaluation, definitions: Definitions) -> Evalua
                 target_value=None,
                 current_value=None,
                 projected_value=None,
+                previous_value=None,
+                year_ago_value=None,
+                contributors=redact_contributors(kr.contributors),
                 redacted=True,
                 series=series,
             )
@@ -360,6 +413,10 @@ def apply_visibility(evaluation: Evaluation, definitions: Definitions) -> Evalua
             range_max=None,
             # a breach names the value: only their number stays
             breaches=[f"{len(h.breaches)} breach(es), values redacted"] if h.breaches else [],
+            previous_value=None,
+            year_ago_value=None,
+            anomaly_segments=[replace(s, value=None) for s in h.anomaly_segments],
+            contributors=redact_contributors(h.contributors),
             redacted=True,
             series=None,
         )

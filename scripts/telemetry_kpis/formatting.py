@@ -36,3 +36,20 @@ def format_range(health: HealthResult) -> str:
     if high is not None:
         return f"<= {format_value(high, health.kind)}"
     return "—"
+
+
+#: a change beyond this many percent is shown as ``>+999%`` (the JSON keeps the number)
+CHANGE_PCT_SHOWN = 999.95
+
+
+def format_change_pct(value: float | None) -> str:
+    """A change as a signed percentage (a fraction in: 0.12 → ``+12.0%``), ``—`` when null;
+    beyond ±999.9 % just ``>+999%`` / ``<-999%`` (a column stays narrow)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    percent = value * 100
+    if percent >= CHANGE_PCT_SHOWN:
+        return ">+999%"
+    if percent <= -CHANGE_PCT_SHOWN:
+        return "<-999%"
+    return f"{percent:+.1f}%"

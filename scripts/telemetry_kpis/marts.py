@@ -5,7 +5,8 @@ Only fixed statements with bound parameters: nothing a user types ever becomes S
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from telemetry_kpis.errors import UserError
@@ -17,19 +18,53 @@ if TYPE_CHECKING:
 MARTS_SCHEMA = "marts"
 
 
-def _kpi_values_table() -> sqlalchemy.TableClause:
+#: The columns of marts.kpi_values: the value of each period, and its change against the
+#: period before and against the same period a year earlier (metrics.md "Period over period").
+KPI_VALUES_COLUMNS = (
+    "metric_name",
+    "grain",
+    "period_start",
+    "period_end",
+    "value",
+    "is_complete",
+    "previous_value",
+    "change",
+    "change_pct",
+    "year_ago_value",
+    "yoy_change_pct",
+)
+#: marts.kpi_values_by_segment: one row per (metric, grain, period, segment kind, value).
+SEGMENT_COLUMNS = (
+    "metric_name",
+    "grain",
+    "period_start",
+    "period_end",
+    "segment",
+    "segment_value",
+    "value",
+    "is_complete",
+)
+#: marts.kpi_drivers: a metric's change against the previous period, split into parts.
+DRIVER_COLUMNS = (
+    "metric_name",
+    "grain",
+    "period_start",
+    "period_end",
+    "is_complete",
+    "driver_kind",
+    "driver",
+    "value",
+    "previous_value",
+    "contribution",
+    "share_of_change",
+    "total_change",
+)
+
+
+def _table(name: str, columns: tuple[str, ...]) -> sqlalchemy.TableClause:
     import sqlalchemy as sa
 
-    return sa.table(
-        "kpi_values",
-        sa.column("metric_name"),
-        sa.column("grain"),
-        sa.column("period_start"),
-        sa.column("period_end"),
-        sa.column("value"),
-        sa.column("is_complete"),
-        schema=MARTS_SCHEMA,
-    )
+    return sa.table(name, *(sa.column(c) for c in columns), schema=MARTS_SCHEMA)
 
 
 def _executions_table() -> sqlalchemy.TableClause:
@@ -43,31 +78,109 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
+def _read(
+    engine: sqlalchemy.Engine, statement: sqlalchemy.Select, name: str, columns: tuple[str, ...]
+) -> pd.DataFrame:
+    """Run a fixed statement; a missing table or column is one line asking for a build."""
+    import pandas as pd
+    import sqlalchemy as sa
+
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(statement).all()
+    except sa.exc.DBAPIError as exc:
+        raise UserError(
+            f"cannot read {MARTS_SCHEMA}.{name} ({_first_line(exc)}): run `kpis build` "
+            f"first, or check DBT_TARGET and the KPIS_* variables"
+        ) from None
+    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+
+
 def read_kpi_values(engine: sqlalchemy.Engine) -> pd.DataFrame:
     """Every row of ``marts.kpi_values`` (a few thousand rows), as the engine returns them.
 
     Nulls are kept (a rate without a denominator is null); ``evaluate.prepare_kpi_values``
     normalises the types for evaluation.
     """
-    import pandas as pd
     import sqlalchemy as sa
 
-    table = _kpi_values_table()
+    table = _table("kpi_values", KPI_VALUES_COLUMNS)
     statement = sa.select(*table.c).order_by(
         table.c.metric_name, table.c.grain, table.c.period_start
     )
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(statement).all()
-    except sa.exc.DBAPIError as exc:
-        raise UserError(
-            f"cannot read {MARTS_SCHEMA}.kpi_values ({_first_line(exc)}): run `kpis build` "
-            f"first, or check DBT_TARGET and the KPIS_* variables"
-        ) from None
-    return pd.DataFrame(
-        [tuple(r) for r in rows],
-        columns=["metric_name", "grain", "period_start", "period_end", "value", "is_complete"],
+    return _read(engine, statement, "kpi_values", KPI_VALUES_COLUMNS)
+
+
+def read_kpi_values_by_segment(
+    engine: sqlalchemy.Engine, series: Iterable[tuple[str, str, str]]
+) -> pd.DataFrame:
+    """The rows of ``marts.kpi_values_by_segment`` of the (metric, grain, segment kind) series
+    asked for (bound parameters; nothing read when none is asked for)."""
+    import sqlalchemy as sa
+
+    wanted = sorted(set(series))
+    table = _table("kpi_values_by_segment", SEGMENT_COLUMNS)
+    if not wanted:
+        return _empty(SEGMENT_COLUMNS)
+    statement = (
+        sa.select(*table.c)
+        .where(
+            sa.or_(
+                *(
+                    sa.and_(
+                        table.c.metric_name == sa.bindparam(f"m{i}", m, type_=sa.String()),
+                        table.c.grain == sa.bindparam(f"g{i}", g, type_=sa.String()),
+                        table.c.segment == sa.bindparam(f"s{i}", s, type_=sa.String()),
+                    )
+                    for i, (m, g, s) in enumerate(wanted)
+                )
+            )
+        )
+        .order_by(table.c.metric_name, table.c.grain, table.c.segment, table.c.period_start)
     )
+    return _read(engine, statement, "kpi_values_by_segment", SEGMENT_COLUMNS)
+
+
+def read_kpi_drivers(
+    engine: sqlalchemy.Engine, periods: Iterable[tuple[str, str, date]]
+) -> pd.DataFrame:
+    """The rows of ``marts.kpi_drivers`` of the (metric, grain, period_start) periods asked
+    for (bound parameters).
+
+    Read by every ``kpis check``, like kpi_values: a missing table (marts older than the
+    code) is one line asking for ``kpis build``, whether or not a breach needs explaining.
+    """
+    import sqlalchemy as sa
+
+    wanted = sorted(set(periods))
+    table = _table("kpi_drivers", DRIVER_COLUMNS)
+    if not wanted:
+        # still read (no row): a missing table fails every check alike, not only the one
+        # with an alarm to explain
+        return _read(engine, sa.select(*table.c).limit(0), "kpi_drivers", DRIVER_COLUMNS)
+    statement = (
+        sa.select(*table.c)
+        .where(
+            sa.or_(
+                *(
+                    sa.and_(
+                        table.c.metric_name == sa.bindparam(f"m{i}", m, type_=sa.String()),
+                        table.c.grain == sa.bindparam(f"g{i}", g, type_=sa.String()),
+                        table.c.period_start == sa.bindparam(f"p{i}", p, type_=sa.Date()),
+                    )
+                    for i, (m, g, p) in enumerate(wanted)
+                )
+            )
+        )
+        .order_by(table.c.metric_name, table.c.grain, table.c.period_start, table.c.driver_kind)
+    )
+    return _read(engine, statement, "kpi_drivers", DRIVER_COLUMNS)
+
+
+def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
+    import pandas as pd
+
+    return pd.DataFrame(columns=list(columns))
 
 
 def read_newest_execution_at(engine: sqlalchemy.Engine, before: datetime) -> datetime | None:

@@ -28,13 +28,28 @@ MAX_ALARM_BLOCKS = 40  # Slack accepts at most 50 blocks per message
 
 
 def _alarm_line(item: HealthResult | QualityResult) -> str:
+    """One alarm: the breaches, the change vs the previous period and a year earlier, the top
+    contributors of that change (when known) and the runbook."""
+    from telemetry_kpis.drivers import describe_contributors
+    from telemetry_kpis.formatting import format_change_pct
 
     if isinstance(item, HealthResult):
         what = "; ".join(item.breaches) if not item.redacted else "breach (values redacted)"
         if not item.breaches:
             what = item.note or "no data"
         where = f"{item.metric}/{item.grain}" if item.grain else item.metric
-        return f"*{item.key}* ({where}): {what} — <{item.runbook}|runbook>"
+        if item.segment:
+            where += f", {item.segment}"
+        changes = ""
+        if item.pop_change_pct is not None or item.yoy_change_pct is not None:
+            changes = (
+                f" (vs prev {format_change_pct(item.pop_change_pct)}, "
+                f"YoY {format_change_pct(item.yoy_change_pct)})"
+            )
+        movers = ""
+        if item.contributors:
+            movers = f"; top contributors: {describe_contributors(item.contributors, item.kind)}"
+        return f"*{item.key}* ({where}): {what}{changes}{movers} — <{item.runbook}|runbook>"
     details = f" ({item.details})" if item.details else ""
     return f"*data quality*: {item.description} failed for {item.failed} rows{details}"
 

@@ -15,10 +15,40 @@ if TYPE_CHECKING:
     import pandas as pd
 
 KR_STATUSES = ("no data", "not started", "achieved", "missed", "on track", "at risk", "off track")
+#: Key result statuses that ``kpis check`` explains with the top contributors of the change.
+KR_BREACHING = ("at risk", "off track", "missed")
 LEVELS = ("ok", "warn", "alarm")
 
 #: Tolerance of every comparison of values: a float that lands exactly on a bound is inside.
 EPSILON = 1e-9
+
+
+@dataclass
+class Contributor:
+    """One part of a metric's change against the previous period (a row of marts.kpi_drivers).
+
+    ``driver_kind`` is a segment kind (``environment``, ``os``, ...) or ``lifecycle``;
+    ``contribution`` is the signed part of the metric's change, ``share_of_change`` that part
+    over the whole change (null when the change is 0). In the public view the values of an
+    internal metric are removed (None); the names and shares stay.
+    """
+
+    driver_kind: str
+    driver: str
+    value: float | None
+    previous_value: float | None
+    contribution: float | None
+    share_of_change: float | None
+
+    @property
+    def name(self) -> str:
+        """``environment=prod``; a lifecycle part by its own name (``churned_projects``)."""
+        return (
+            self.driver if self.driver_kind == "lifecycle" else f"{self.driver_kind}={self.driver}"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable({**asdict(self), "name": self.name})
 
 
 @dataclass
@@ -50,12 +80,22 @@ class KeyResultResult:
     status: str = "no data"
     note: str = ""
     redacted: bool = False
+    # the evaluated period against the one before and the one a year earlier (kpi_values)
+    period_start: date | None = None
+    previous_value: float | None = None
+    pop_change_pct: float | None = None  # a fraction: 0.12 = +12 %
+    year_ago_value: float | None = None
+    yoy_change_pct: float | None = None
+    contributors: list[Contributor] = field(default_factory=list)
     series: pd.DataFrame | None = field(default=None, repr=False)
 
+    @property
+    def breaching(self) -> bool:
+        """A key result that needs an explanation: behind pace, or over and missed."""
+        return self.status in KR_BREACHING
+
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(replace(self, series=None))
-        data.pop("series")
-        return _jsonable(data)
+        return _to_dict(self)
 
 
 @dataclass
@@ -83,12 +123,34 @@ class HealthResult:
     breaches: list[str] = field(default_factory=list)
     note: str = ""
     redacted: bool = False
+    segment: str | None = None  # ``environment=prod`` when the series is one segment's
+    previous_value: float | None = None
+    pop_change_pct: float | None = None  # vs the previous period, a fraction: 0.12 = +12 %
+    year_ago_value: float | None = None
+    yoy_change_pct: float | None = None
+    #: per-segment anomaly (``anomaly.per_segment``): the segment values beyond the threshold
+    anomaly_segments: list[SegmentScore] = field(default_factory=list)
+    contributors: list[Contributor] = field(default_factory=list)
     series: pd.DataFrame | None = field(default=None, repr=False)
 
+    @property
+    def breaching(self) -> bool:
+        return self.status in ("warn", "alarm") and self.period_start is not None
+
     def to_dict(self) -> dict[str, Any]:
-        data = asdict(replace(self, series=None))
-        data.pop("series")
-        return _jsonable(data)
+        return _to_dict(self)
+
+
+@dataclass
+class SegmentScore:
+    """The robust z-score of one segment value's series (``environment=prod``)."""
+
+    segment: str
+    value: float | None
+    score: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return _jsonable(asdict(self))
 
 
 @dataclass
@@ -142,6 +204,15 @@ class Evaluation:
             "health_metrics": [h.to_dict() for h in self.health],
             "quality": [q.to_dict() for q in self.quality] if self.quality_ran else None,
         }
+
+
+def _to_dict(result: KeyResultResult | HealthResult) -> dict[str, Any]:
+    data = asdict(replace(result, series=None, contributors=[]))
+    data.pop("series")
+    data["contributors"] = [c.to_dict() for c in result.contributors]
+    if isinstance(result, HealthResult):
+        data["anomaly_segments"] = [s.to_dict() for s in result.anomaly_segments]
+    return _jsonable(data)
 
 
 def _jsonable(data: dict[str, Any]) -> dict[str, Any]:

@@ -1,147 +1,29 @@
 """`kpis check` end to end on a real DuckDB file and a real PostgreSQL database.
 
-The tests write a small marts.kpi_values (and marts.fct_cli_executions) themselves, shaped like
-the publishing contract, so they do not depend on the dbt marts. ``make_kpi_values`` and
-``write_marts`` are shared with test_report.py and test_notify.py.
+The tests write small marts themselves (kpi_marts.py), shaped like the publishing contract, so
+they do not depend on the dbt marts. ``make_kpi_values`` and ``write_marts`` are re-exported
+for test_report.py, test_notify.py and the others.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, kpis
+from kpi_marts import (
+    AS_OF,
+    make_environment_segments,
+    make_kpi_values,
+    with_changes,
+    write_marts,
+)
 
-AS_OF = date(2026, 11, 20)
-NEWEST_EXECUTION = datetime(2026, 11, 20, 10, 0, 0)
-COLUMNS = ["metric_name", "grain", "period_start", "period_end", "value", "is_complete"]
-
-
-def make_kpi_values(as_of: date = AS_OF, first: date = date(2026, 1, 1), seed: int = 7):
-    """A plausible kpi_values table from ``first`` to ``as_of``: every grain, no gaps."""
-    rng = np.random.default_rng(seed)
-    days = pd.date_range(first, as_of, freq="D")
-    n = len(days)
-    t = np.arange(n)
-    runs = np.maximum(0, 260 + 0.3 * t + rng.normal(0, 20, n)).round()
-    daily = pd.DataFrame(
-        {
-            "day": days,
-            "dap": (180 + 0.25 * t + rng.normal(0, 3, n)).round(),
-            "runs": runs,
-            "ok": np.minimum(runs, (runs * (0.88 + rng.normal(0, 0.02, n))).round()),
-            "prod": np.minimum(runs, (runs * (0.33 + 0.0002 * t)).round()),
-            "uniq": np.maximum(0, 40 + rng.normal(0, 4, n)).round(),
-            "new": np.maximum(0, 3 + rng.normal(0, 1.5, n)).round(),
-            "bad": np.clip(0.01 + rng.normal(0, 0.002, n), 0, 1),
-        }
-    )
-    rows: list[tuple] = []
-
-    def add(metric, grain, start, end, value):
-        value = None if value is None or pd.isna(value) else float(value)
-        rows.append((metric, grain, start.date(), end.date(), value, end.date() <= as_of))
-
-    def rate(num, den):
-        return num / den if den else None
-
-    for r in daily.itertuples():
-        d = r.day
-        add("daily_active_projects", "day", d, d, r.dap)
-        add("pipeline_runs", "day", d, d, r.runs)
-        add("successful_pipeline_runs", "day", d, d, r.ok)
-        add("pipeline_success_rate", "day", d, d, rate(r.ok, r.runs))
-        add("prod_pipeline_run_share", "day", d, d, rate(r.prod, r.runs))
-        add("unique_pipelines", "day", d, d, r.uniq)
-        add("new_projects", "day", d, d, r.new)
-        add("bad_event_share", "day", d, d, r.bad)
-    for grain, freq in (("week", "W-SUN"), ("month", "M")):
-        for i, (period, g) in enumerate(daily.groupby(daily["day"].dt.to_period(freq))):
-            s, e = period.start_time.normalize(), period.end_time.normalize()
-            runs_ = g["runs"].sum()
-            add("pipeline_runs", grain, s, e, runs_)
-            add("successful_pipeline_runs", grain, s, e, g["ok"].sum())
-            add("pipeline_success_rate", grain, s, e, rate(g["ok"].sum(), runs_))
-            add("prod_pipeline_run_share", grain, s, e, rate(g["prod"].sum(), runs_))
-            add("unique_pipelines", grain, s, e, g["uniq"].sum() * 3)
-            add("new_projects", grain, s, e, g["new"].sum())
-            if grain == "month":
-                add("active_projects", grain, s, e, 190 + 6 * i)
-                add("new_active_projects", grain, s, e, 30 + i)
-                add("retained_projects", grain, s, e, 150 + 5 * i)
-                add("reactivated_projects", grain, s, e, 8 + i % 3)
-                add("churned_projects", grain, s, e, 40 - i)
-    return pd.DataFrame(rows, columns=COLUMNS)
-
-
-def write_marts(
-    env: dict[str, str],
-    frame: pd.DataFrame,
-    newest_execution: datetime | None = NEWEST_EXECUTION,
-) -> None:
-    """Create marts.kpi_values (+ fct_cli_executions) in the warehouse ``env`` points at."""
-    records = [
-        (r.metric_name, r.grain, r.period_start, r.period_end, r.value, r.is_complete)
-        for r in frame.astype(object).where(frame.notna(), None).itertuples()
-    ]
-    executions = [("e1", newest_execution)] if newest_execution else []
-    if env["DBT_TARGET"] == "duckdb":
-        import duckdb
-
-        with duckdb.connect(env["KPIS_DUCKDB_PATH"]) as con:
-            con.execute("create schema if not exists marts")
-            con.execute(
-                "create or replace table marts.kpi_values (metric_name varchar, grain varchar, "
-                "period_start date, period_end date, value double, is_complete boolean)"
-            )
-            typed = frame.assign(
-                period_start=pd.to_datetime(frame["period_start"]),
-                period_end=pd.to_datetime(frame["period_end"]),
-                value=frame["value"].astype(float),
-            )
-            con.register("typed", typed)
-            con.execute(
-                "insert into marts.kpi_values select metric_name, grain, "
-                "cast(period_start as date), cast(period_end as date), value, is_complete "
-                "from typed"
-            )
-            con.execute(
-                "create or replace table marts.fct_cli_executions "
-                "(execution_id varchar, started_at timestamp)"
-            )
-            if executions:
-                con.executemany("insert into marts.fct_cli_executions values (?, ?)", executions)
-        return
-    import psycopg
-
-    with psycopg.connect(
-        host=env["KPIS_PG_HOST"],
-        port=int(env["KPIS_PG_PORT"]),
-        user=env["KPIS_PG_USER"],
-        password=env["KPIS_PG_PASSWORD"],
-        dbname=env["KPIS_PG_DATABASE"],
-        autocommit=True,
-    ) as con:
-        con.execute("create schema if not exists marts")
-        con.execute("drop table if exists marts.kpi_values")
-        # numeric, as dbt builds it from sums and divisions: arrives in Python as Decimal
-        con.execute(
-            "create table marts.kpi_values (metric_name text, grain text, period_start date, "
-            "period_end date, value numeric, is_complete boolean)"
-        )
-        with con.cursor() as cur:
-            cur.executemany("insert into marts.kpi_values values (%s, %s, %s, %s, %s, %s)", records)
-            cur.execute("drop table if exists marts.fct_cli_executions")
-            cur.execute(
-                "create table marts.fct_cli_executions (execution_id text, started_at timestamp)"
-            )
-            if executions:
-                cur.executemany("insert into marts.fct_cli_executions values (%s, %s)", executions)
+__all__ = ["AS_OF", "make_kpi_values", "write_marts"]  # shared with the other check tests
 
 
 def definitions_dir(tmp_path: Path, text: str) -> Path:
@@ -217,7 +99,7 @@ def test_shipped_definitions_on_duckdb_and_postgres(duckdb_env, postgres_env, tm
     frame = make_kpi_values()
     outputs = {}
     for name, env in (("duckdb", duckdb_env), ("postgres", postgres_env)):
-        write_marts(env, frame)
+        write_marts(env, frame, segments=make_environment_segments())
         out = tmp_path / f"{name}.json"
         result = kpis(
             "check",
@@ -272,7 +154,8 @@ def test_text_table_alarm_and_fail_on(engine, request, tmp_path):
     # aligned columns: every row of the KR table has its status at the same offset
     kr_lines = out.split("KEY RESULTS\n")[1].split("\n\n")[0].splitlines()
     offset = kr_lines[0].index("Status")
-    rows = [x for x in kr_lines[1:] if len(x) > offset]  # not OKR headings, footnotes
+    # not OKR headings, footnotes
+    rows = [x for x in kr_lines[1:] if len(x) > offset and not x.startswith("vs prev:")]
     assert len(rows) == 3
     assert all(x[offset - 2 : offset] == "  " and x[offset] != " " for x in rows)
     assert kpis(*args, "--fail-on", "never", env=env).returncode == 0
@@ -421,15 +304,21 @@ def test_text_output_fits_120_columns_with_every_note(tmp_path):
     from telemetry_kpis.evaluate import apply_visibility, evaluate, prepare_kpi_values
 
     definitions = load_definitions(REPO / "kpi_definitions")
-    frame = make_kpi_values()
+    frame = make_kpi_values(first=date(2025, 10, 1))  # a year back: vs prev and YoY filled
     frame = set_value(frame, "pipeline_success_rate", "day", AS_OF, 0.2)  # a breach note
+    frame = set_value(frame, "pipeline_runs", "month", date(2025, 10, 1), 1.0)  # YoY +1e6 %
     evaluation = evaluate(
-        definitions, prepare_kpi_values(frame), AS_OF, computed={"data_freshness_hours": 900.0}
+        definitions,
+        prepare_kpi_values(with_changes(frame)),
+        AS_OF,
+        computed={"data_freshness_hours": 900.0},
     )
+    assert any(kr.yoy_change_pct and kr.yoy_change_pct > 1000 for kr in evaluation.key_results)
     for view in (evaluation, apply_visibility(evaluation, definitions)):
         plain, markdown = render_text(view), render_markdown(view)
         widest = max(plain.splitlines(), key=len)
         assert len(widest) <= TEXT_WIDTH == 120, widest
+        assert ">+999%" in plain  # a huge change stays narrow
         as_json = view.to_dict()
         notes = [kr["note"] for kr in as_json["key_results"] if kr["note"]]
         notes += [b for h in as_json["health_metrics"] for b in h["breaches"]]

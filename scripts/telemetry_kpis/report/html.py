@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from telemetry_kpis.definitions import OKR, Definitions
+    from telemetry_kpis.report.moved import Stickiness, WhatMoved
     from telemetry_kpis.results import Evaluation, HealthResult, KeyResultResult, QualityResult
 
 Charts = Mapping[str, tuple[bytes, str]]
@@ -55,6 +56,17 @@ class KeyResultCard:
     projected: str | None
     projected_progress: str
     note: str
+    chart: Image | None
+    moved: Image | None = None
+    moved_caption: str = ""
+
+
+@dataclass(frozen=True)
+class StickinessBlock:
+    label: str
+    month: str | None
+    monthly: str
+    change: str
     chart: Image | None
 
 
@@ -96,6 +108,7 @@ class Page:
     health: list[HealthRow]
     health_charts: list[Image | None]
     quality: list[QualityResult] | None
+    stickiness: StickinessBlock | None = None
 
 
 def _image(charts: Charts, key: str, alt: str) -> Image | None:
@@ -105,7 +118,7 @@ def _image(charts: Charts, key: str, alt: str) -> Image | None:
     return Image(alt, base64.b64encode(png).decode("ascii"), file_name or None)
 
 
-def _kr_card(kr: KeyResultResult, charts: Charts) -> KeyResultCard:
+def _kr_card(kr: KeyResultResult, charts: Charts, moved: Mapping[str, WhatMoved]) -> KeyResultCard:
     from telemetry_kpis.definitions import metric_label
     from telemetry_kpis.formatting import format_progress, format_value
 
@@ -135,10 +148,14 @@ def _kr_card(kr: KeyResultResult, charts: Charts) -> KeyResultCard:
         projected_progress=format_progress(kr.projected_progress),
         note=kr.note,
         chart=_image(charts, f"kr:{kr.key}", f"{kr.goal}: chart"),
+        moved=_image(charts, f"moved:{kr.key}", f"{kr.goal}: what moved"),
+        moved_caption=moved[kr.key].caption if kr.key in moved else "",
     )
 
 
-def _okr_section(okr: OKR, krs: list[KeyResultResult], charts: Charts) -> OkrSection:
+def _okr_section(
+    okr: OKR, krs: list[KeyResultResult], charts: Charts, moved: Mapping[str, WhatMoved]
+) -> OkrSection:
     return OkrSection(
         name=okr.name,
         label=okr.label,
@@ -147,7 +164,7 @@ def _okr_section(okr: OKR, krs: list[KeyResultResult], charts: Charts) -> OkrSec
         start=str(okr.timeframe.start),
         end=str(okr.timeframe.end),
         tally=list(Counter(kr.status for kr in krs).items()),
-        cards=[_kr_card(kr, charts) for kr in krs],
+        cards=[_kr_card(kr, charts, moved) for kr in krs],
     )
 
 
@@ -173,8 +190,30 @@ def _health_row(h: HealthResult) -> HealthRow:
     )
 
 
-def page(evaluation: Evaluation, definitions: Definitions, charts: Charts) -> Page:
+def _stickiness(data: Stickiness | None, charts: Charts) -> StickinessBlock | None:
+    from telemetry_kpis.formatting import format_change_pct, format_value
+
+    if data is None:
+        return None
+    return StickinessBlock(
+        label=data.label,
+        month=data.month,
+        monthly=format_value(data.monthly, "rate"),
+        change=format_change_pct(data.month_change_pct),
+        chart=_image(charts, "stickiness", f"{data.label}: daily series"),
+    )
+
+
+def page(
+    evaluation: Evaluation,
+    definitions: Definitions,
+    charts: Charts,
+    *,
+    moved: Mapping[str, WhatMoved] | None = None,
+    stickiness: Stickiness | None = None,
+) -> Page:
     """What the template shows, every value formatted."""
+    moved = moved or {}
     by_okr: dict[str, list[KeyResultResult]] = {}
     for kr in evaluation.key_results:
         by_okr.setdefault(kr.okr, []).append(kr)
@@ -185,7 +224,7 @@ def page(evaluation: Evaluation, definitions: Definitions, charts: Charts) -> Pa
         level=evaluation.level,
         examples=any(kr.example for kr in evaluation.key_results),
         sections=[
-            _okr_section(okr, by_okr[okr.name], charts)
+            _okr_section(okr, by_okr[okr.name], charts, moved)
             for okr in definitions.okrs
             if by_okr.get(okr.name)
         ],
@@ -194,6 +233,7 @@ def page(evaluation: Evaluation, definitions: Definitions, charts: Charts) -> Pa
             _image(charts, f"health:{h.key}", f"{h.key}: chart") for h in evaluation.health
         ],
         quality=evaluation.quality if evaluation.quality_ran else None,
+        stickiness=_stickiness(stickiness, charts),
     )
 
 
@@ -216,7 +256,14 @@ def render_html(
     evaluation: Evaluation,
     definitions: Definitions,
     charts: Charts,
+    *,
+    moved: Mapping[str, WhatMoved] | None = None,
+    stickiness: Stickiness | None = None,
 ) -> str:
-    """The whole page. ``charts`` maps ``kr:<key>`` / ``health:<key>`` to (PNG, file name)."""
+    """The whole page. ``charts`` maps ``kr:<key>`` / ``health:<key>`` / ``moved:<key>`` /
+    ``stickiness`` to (PNG, file name); ``moved`` and ``stickiness`` (report.moved) say what
+    the "What moved" charts and the stickiness section show."""
     template = _environment().get_template("report.html")
-    return template.render(page=page(evaluation, definitions, charts))
+    return template.render(
+        page=page(evaluation, definitions, charts, moved=moved, stickiness=stickiness)
+    )
