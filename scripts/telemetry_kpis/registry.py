@@ -20,6 +20,8 @@ REGISTRY_FILE = Path("dbt_project.yml")
 
 Grain = Literal["day", "week", "month"]
 Kind = Literal["count", "rate", "hours", "ratio"]
+#: The segment kinds of marts.kpi_values_by_segment, in display order (metrics.md "Segments").
+SegmentKind = Literal["environment", "meltano_version", "os", "ci", "fish"]
 
 
 class Metric(BaseModel):
@@ -37,6 +39,7 @@ class Metric(BaseModel):
     source: str = Field(min_length=1)
     analysis: str = Field(pattern=r"^analyses/.+\.sql$")
     contract: bool
+    segments: tuple[SegmentKind, ...] = ()
     summary_order: int | None = None
     summary_label: str | None = None
 
