@@ -1,0 +1,1 @@
+"""``kpis handbook``: the public "Data Team KPIs" handbook page (Markdown and HTML)."""
