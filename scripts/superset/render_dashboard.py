@@ -17,7 +17,8 @@ import shutil
 import sys
 import time
 
-HOLDER = '[data-test="dashboard-component-chart-holder"]'
+HOLDER = '[data-test="dashboard-component-chart-holder"]'  # a chart's or a Markdown's box
+CHART = '[data-test="chart-grid-component"]'
 
 
 def main() -> int:
@@ -76,18 +77,18 @@ def main() -> int:
         while time.monotonic() < deadline:
             state = driver.execute_script(
                 """
-                const holders = [...document.querySelectorAll(arguments[0])]
-                  .filter(h => !h.querySelector('.dashboard-markdown'));
+                const all = [...document.querySelectorAll(arguments[0])];
+                const holders = all.filter(h => h.querySelector(arguments[1]));
                 return {
                   charts: holders.length,
                   canvases: holders.filter(h => h.querySelector('canvas')).length,
                   alerts: [...document.querySelectorAll('[role=alert]')]
                     .map(a => a.innerText.trim()).filter(t => t),
-                  markdown: document.querySelectorAll(
-                    arguments[0] + ' .dashboard-markdown').length,
+                  markdown: all.length - holders.length,
                 };
                 """,
                 HOLDER,
+                CHART,
             )
             drawn = state["canvases"] + len(state["alerts"])
             if state["charts"] and drawn >= state["charts"]:

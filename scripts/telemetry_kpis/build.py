@@ -121,6 +121,25 @@ def run_dbt(
     return bool(result.success), list(getattr(result.result, "results", None) or [])
 
 
+def release_duckdb(settings: Settings) -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb holds its database (and the file's write lock) in a process-wide environment;
+    reading the file again in this process, as publishing does, needs it closed.
+    """
+    if settings.target != "duckdb":
+        return
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = getattr(DuckDBConnectionManager, "_ENV", None)
+    if environment is not None and hasattr(environment, "close"):
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
+
+
 def _one_line_error(error: BaseException) -> str:
     """dbt's error on one line: its console is silent by default, so this is all we show."""
     return " ".join(str(error).split())
@@ -193,6 +212,7 @@ def run(args: argparse.Namespace) -> int:
     if ok and args.dbt_command in PUBLISHING_COMMANDS:
         from telemetry_kpis.publish import publish_marts
 
+        release_duckdb(settings)
         published = publish_marts(settings)
         if published:
             path, tables, seconds = published

@@ -42,6 +42,20 @@ DATASETS = {
     "dim_projects": "first_event_at",
 }
 FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+#: The double-precision measures of the KPI marts (every other name is typed by its pattern).
+MEASURES = frozenset(
+    {
+        "value",
+        "previous_value",
+        "year_ago_value",
+        "change",
+        "change_pct",
+        "yoy_change_pct",
+        "contribution",
+        "share_of_change",
+        "total_change",
+    }
+)
 
 
 def stable_uuid(kind: str, name: str) -> str:
@@ -126,7 +140,7 @@ def column_type(name: str) -> str:
         return "DATE"
     if name.endswith(("_count", "_seconds")) or name == "exit_code":
         return "BIGINT"
-    if name.endswith(("value", "change", "_pct", "contribution", "share_of_change")):
+    if name in MEASURES:
         return "DOUBLE"
     return "VARCHAR"
 
@@ -208,7 +222,11 @@ def bundle_files(
     """Bundle path (inside the top folder) -> YAML document, for every object."""
     database = database_yaml(settings)
     files: dict[str, dict[str, Any]] = {
-        "metadata.yaml": {"version": VERSION, "type": "Dashboard", "timestamp": "1970-01-01T00:00:00+00:00"},
+        "metadata.yaml": {
+            "version": VERSION,
+            "type": "Dashboard",
+            "timestamp": "1970-01-01T00:00:00+00:00",
+        },
         DATABASE_FILE: database,
     }
     dataset_uuids = {}

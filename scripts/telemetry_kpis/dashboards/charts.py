@@ -133,9 +133,7 @@ def _annotation(line: Line) -> dict[str, Any]:
     }
 
 
-def _query_context(
-    params: dict[str, Any], series: Series, *, complete_only: bool = False
-) -> str:
+def _query_context(params: dict[str, Any], series: Series, *, complete_only: bool = False) -> str:
     label = series.label
     query = {
         "filters": _query_filters(series, complete_only=complete_only),

@@ -94,7 +94,5 @@ def run(args: argparse.Namespace) -> int:
         f"{path.stat().st_size // 1024} KB) reading {settings.describe_bi()}"
     )
     if settings.target == "duckdb" and not settings.bi_duckdb_path.is_file():
-        print(
-            f"  note: {settings.bi_duckdb_path} does not exist yet; `kpis build` publishes it"
-        )
+        print(f"  note: {settings.bi_duckdb_path} does not exist yet; `kpis build` publishes it")
     return 0

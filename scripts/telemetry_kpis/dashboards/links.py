@@ -55,7 +55,10 @@ def dashboard_url(
     kr_key: str, fallback: str | None = None, environ: Mapping[str, str] | None = None
 ) -> str | None:
     """A key result's dashboard link: its generated page under ``KPIS_SUPERSET_URL`` when that
-    is set, else ``fallback`` (the definition's ``dashboard:``)."""
+    is set, else ``fallback`` (callers pass the definition's ``dashboard:``).
+
+    ``kpis check`` (every format) and ``kpis report`` show this link for each key result.
+    """
     base = superset_url(environ)
     return page_url(kr_slug(kr_key), base) if base else fallback
 

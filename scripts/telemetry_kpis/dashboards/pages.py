@@ -129,9 +129,7 @@ def key_result_page(definitions: Definitions, kr: KeyResult, options: Options) -
         f"{kr.kpi} at grain {kr.grain} from marts.kpi_values; start and target as lines.",
     )
     page.charts[big_name] = ChartSpec(
-        big_number_chart(
-            f"{kr.goal}: current value", series, f"latest complete {kr.grain}"
-        ),
+        big_number_chart(f"{kr.goal}: current value", series, f"latest complete {kr.grain}"),
         series.table,
         f"The latest complete {kr.grain} of {kr.kpi} (marts.kpi_values).",
     )
@@ -175,10 +173,8 @@ def okr_page(definitions: Definitions, okr: OKR, options: Options) -> Page:
     health = links.page_url(links.HEALTH_SLUG, options.superset_url)
     lines += ["", f"[Health metrics]({health}) · {_handbook(options, None)}"]
     rows: list[list[layout.Block]] = [[layout.Markdown("\n".join(lines), 12, 50)]]
-    charts = [
-        layout.Chart(stable(kr_chart_name(kr)), f"{kr.goal}", 6)
-        for kr in krs
-        if kr.kpi != MANUAL
+    charts: list[layout.Block] = [
+        layout.Chart(stable(kr_chart_name(kr)), f"{kr.goal}", 6) for kr in krs if kr.kpi != MANUAL
     ]
     rows += [charts[i : i + 2] for i in range(0, len(charts), 2)]
     page.position = layout.position(page.title, rows)
@@ -190,9 +186,13 @@ def health_series(hm: HealthMetric) -> Series:
     metric = load_registry()[hm.metric]
     bounds = []
     if hm.expected_range and hm.expected_range.min is not None:
-        bounds.append(Line(f"Min {_number(hm.expected_range.min)}", hm.expected_range.min, BOUND_COLOUR))
+        bounds.append(
+            Line(f"Min {_number(hm.expected_range.min)}", hm.expected_range.min, BOUND_COLOUR)
+        )
     if hm.expected_range and hm.expected_range.max is not None:
-        bounds.append(Line(f"Max {_number(hm.expected_range.max)}", hm.expected_range.max, BOUND_COLOUR))
+        bounds.append(
+            Line(f"Max {_number(hm.expected_range.max)}", hm.expected_range.max, BOUND_COLOUR)
+        )
     segment = hm.segment_target
     return Series(
         table="kpi_values_by_segment" if segment else "kpi_values",
@@ -210,8 +210,7 @@ def health_page(definitions: Definitions, options: Options) -> Page:
     lines = [
         "## Health metrics",
         "",
-        "Guard rails `kpis check` evaluates (ok / warn / alarm); red lines are the expected "
-        "range.",
+        "Guard rails `kpis check` evaluates (ok / warn / alarm); red lines are the expected range.",
         "",
         "| health metric | series | expected range | severity | runbook |",
         "|---|---|---|---|---|",
@@ -220,9 +219,13 @@ def health_page(definitions: Definitions, options: Options) -> Page:
     for hm in definitions.health_metrics:
         series = health_series(hm)
         bounds = hm.expected_range
-        shown = "—" if bounds is None else (
-            f"{'' if bounds.min is None else _number(bounds.min)} .. "
-            f"{'' if bounds.max is None else _number(bounds.max)}"
+        shown = (
+            "—"
+            if bounds is None
+            else (
+                f"{'' if bounds.min is None else _number(bounds.min)} .. "
+                f"{'' if bounds.max is None else _number(bounds.max)}"
+            )
         )
         lines.append(
             f"| {hm.key} | `{series.table}`: {series.label} ({series.grain}) | {shown} | "
