@@ -6,7 +6,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo setup test lint docs clean screenshot
+.PHONY: demo setup test lint docs clean screenshot superset superset-setup
 
 ## demo: set up .venv, start a clean ./telemetry_kpis.duckdb, load a sample that ends yesterday,
 ## build the marts, print the KPIs (re-running replaces the demo warehouse and data/demo/)
@@ -35,6 +35,15 @@ docs: setup
 screenshot: setup
 	@scripts/dev/screenshot.sh
 
+## superset: a local Apache Superset (own venv in .superset/) with the generated dashboards
+## imported, on http://127.0.0.1:8088 (admin/admin; after make demo or kpis build)
+superset: setup
+	@scripts/superset/serve.sh
+
+## superset-setup: only install and initialise the local Superset (.superset/venv, .superset/home)
+superset-setup:
+	@scripts/superset/setup.sh
+
 ## clean: remove everything the demo and builds wrote (data/, the DuckDB warehouse, target/, logs/, out/)
 clean:
-	rm -rf target logs data telemetry_kpis.duckdb telemetry_kpis.duckdb.wal telemetry_kpis.duckdb.tmp out
+	rm -rf target logs data telemetry_kpis.duckdb telemetry_kpis.duckdb.wal telemetry_kpis.duckdb.tmp telemetry_kpis_bi.duckdb out

@@ -23,7 +23,15 @@ Runs are incremental: only the loads made since the last build are processed. Us
 Output: progress (nodes done / total, elapsed) and a short result: what ran, each warning with
 a one-line explanation, each failure with the command that shows more. dbt's full log goes to
 logs/dbt.log (DBT_LOG_PATH moves it); --verbose streams it instead.
+
+On DuckDB, a successful build (or run) then publishes the marts schema to a read-only copy for
+BI tools, <warehouse stem>_bi.duckdb next to the warehouse (KPIS_BI_DUCKDB_PATH moves it),
+swapped in atomically: dashboards keep answering while the next build holds the warehouse.
 """
+
+
+#: dbt commands that change the marts: after a successful one, DuckDB marts are published.
+PUBLISHING_COMMANDS = ("build", "run")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -113,6 +121,25 @@ def run_dbt(
     return bool(result.success), list(getattr(result.result, "results", None) or [])
 
 
+def release_duckdb(settings: Settings) -> None:
+    """Close the DuckDB database dbt-duckdb keeps open in this process after a run.
+
+    dbt-duckdb holds its database (and the file's write lock) in a process-wide environment;
+    reading the file again in this process, as publishing does, needs it closed.
+    """
+    if settings.target != "duckdb":
+        return
+    import gc
+
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    environment = getattr(DuckDBConnectionManager, "_ENV", None)
+    if environment is not None and hasattr(environment, "close"):
+        environment.close()
+    DuckDBConnectionManager.close_all_connections()
+    gc.collect()
+
+
 def _one_line_error(error: BaseException) -> str:
     """dbt's error on one line: its console is silent by default, so this is all we show."""
     return " ".join(str(error).split())
@@ -182,4 +209,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"  documentation site: {target}/index.html (catalog.json beside it)")
     if not args.verbose:
         print("\n".join(summarise(results, log_file(project_dir()))))
+    if ok and args.dbt_command in PUBLISHING_COMMANDS:
+        from telemetry_kpis.publish import publish_marts
+
+        release_duckdb(settings)
+        published = publish_marts(settings)
+        if published:
+            path, tables, seconds = published
+            print(f"  published {tables} marts tables for BI tools to {path} in {seconds:.1f}s")
     return 0 if ok else 1

@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "metrics": ("telemetry_kpis.metrics", "list the published metrics (the metric registry)"),
     "check": ("telemetry_kpis.check", "evaluate key results and health metrics; exit 1 on alarm"),
     "report": ("telemetry_kpis.report.command", "write the static HTML report with charts"),
+    "dashboards": (
+        "telemetry_kpis.dashboards.command",
+        "write the Apache Superset dashboards of the OKRs (an import bundle)",
+    ),
     "handbook": (
         "telemetry_kpis.handbook.command",
         "write the public KPI handbook page (Markdown and HTML)",

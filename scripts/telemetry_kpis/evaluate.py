@@ -45,6 +45,7 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from telemetry_kpis.dashboards.links import dashboard_url
 from telemetry_kpis.definitions import (
     DEFAULT_TREND_PERIODS,
     MANUAL,
@@ -238,7 +239,7 @@ def evaluate_key_result(
         kind=kind,
         visibility=kr.visibility,
         example=kr.example,
-        dashboard=kr.dashboard,
+        dashboard=dashboard_url(kr.key) or kr.dashboard,
         owner=kr.owner,
         timeframe_start=timeframe.start,
         timeframe_end=timeframe.end,

@@ -65,6 +65,8 @@ class Settings:
     pg_user: str = "kpis"
     pg_password: str = ""
     pg_database: str = "kpis"
+    #: The published copy of the marts that BI tools read (DuckDB only; see ``publish``).
+    bi_duckdb_override: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
 
     @classmethod
@@ -90,6 +92,11 @@ class Settings:
             pg_user=env.get("KPIS_PG_USER", "kpis"),
             pg_password=env.get("KPIS_PG_PASSWORD", ""),
             pg_database=env.get("KPIS_PG_DATABASE", "kpis"),
+            bi_duckdb_override=(
+                Path(env["KPIS_BI_DUCKDB_PATH"]).absolute()
+                if env.get("KPIS_BI_DUCKDB_PATH", "").strip()
+                else None
+            ),
             env=env,
         )
 
@@ -98,6 +105,20 @@ class Settings:
         if self.target == "duckdb":
             return f"DuckDB file {self.duckdb_path}"
         return f"PostgreSQL {self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
+
+    @property
+    def bi_duckdb_path(self) -> Path:
+        """The DuckDB file BI tools read: ``KPIS_BI_DUCKDB_PATH``, else
+        ``<warehouse stem>_bi.duckdb`` next to the warehouse (``kpis build`` publishes it)."""
+        if self.bi_duckdb_override is not None:
+            return self.bi_duckdb_override
+        return self.duckdb_path.with_name(f"{self.duckdb_path.stem}_bi.duckdb")
+
+    def describe_bi(self) -> str:
+        """What BI tools read: the published DuckDB file, or the PostgreSQL server."""
+        if self.target == "duckdb":
+            return f"DuckDB file {self.bi_duckdb_path} (read-only)"
+        return self.describe()
 
     def dbt_env(self) -> dict[str, str]:
         """Environment for a dbt run that resolves profiles.yml to this target."""
