@@ -47,8 +47,9 @@ INTERNAL_VALUES = [
 PUBLIC_VALUES = ["2,917", "3,719", "3,131", "5.1%", "Grow MAP quietly", "internal_success"]
 
 
-def test_committed_handbook_is_current() -> None:
+def test_committed_handbook_is_current(monkeypatch) -> None:
     """docs/handbook.md and .html are `kpis handbook --no-values` of the shipped definitions."""
+    monkeypatch.delenv("KPIS_SUPERSET_URL", raising=False)  # the definitions' own links
     from telemetry_kpis.definitions import load_definitions
     from telemetry_kpis.handbook.content import build_page
     from telemetry_kpis.handbook.render import linker, render_html, render_markdown
@@ -60,12 +61,15 @@ def test_committed_handbook_is_current() -> None:
     assert (REPO / "docs" / "handbook.html").read_text() == render_html(page, link), stale
 
 
-def test_every_registry_metric_has_a_section(tmp_path: Path, duckdb_env) -> None:
+def test_every_metric_has_a_section_and_working_links(tmp_path: Path, duckdb_env) -> None:
     from telemetry_kpis.registry import load_registry
 
-    result = kpis("handbook", "--no-values", "--output", str(tmp_path), env=duckdb_env)
+    env = dict(duckdb_env, KPIS_SUPERSET_URL="https://superset.example.com/")
+    result = kpis("handbook", "--no-values", "--output", str(tmp_path), env=env)
     assert result.returncode == 0, result.stderr
     markdown = (tmp_path / "handbook.md").read_text()
+    # with a Superset configured, each key result links to its generated page
+    assert "(https://superset.example.com/superset/dashboard/kpis-kr-grow-map/)" in markdown
     html = (tmp_path / "handbook.html").read_text()
     for metric in load_registry(REPO).values():
         assert f"## {metric.label} (`{metric.name}`)" in markdown

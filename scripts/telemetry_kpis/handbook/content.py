@@ -150,10 +150,17 @@ def _key_result_lines(
                 target=target,
                 current=current,
                 status=status,
-                dashboard=result.dashboard if result else str(kr.dashboard),
+                dashboard=result.dashboard if result else _dashboard(kr),
             )
         )
     return lines
+
+
+def _dashboard(kr: KeyResult) -> str:
+    """Its generated Superset page under KPIS_SUPERSET_URL, else the definition's link."""
+    from telemetry_kpis.dashboards.links import dashboard_url
+
+    return dashboard_url(kr.key, str(kr.dashboard)) or str(kr.dashboard)
 
 
 def _checks(hm: HealthMetric, kind: str) -> str:

@@ -72,10 +72,18 @@ def _section_markdown(section: MetricSection, link: Linker) -> list[str]:
             + " | ".join(
                 _cell(x)
                 for x in (
-                    kr.okr_label, kr.goal, kr.grain, kr.owner, kr.timeframe, kr.start,
-                    kr.target, kr.current, kr.status, f"[dashboard]({kr.dashboard})",
+                    kr.okr_label,
+                    kr.goal,
+                    kr.grain,
+                    kr.owner,
+                    kr.timeframe,
+                    kr.start,
+                    kr.target,
+                    kr.current,
+                    kr.status,
+                    f"[dashboard]({kr.dashboard})",
                 )
-            )  # fmt: skip
+            )
             + " |"
             for kr in section.key_results
         ]
@@ -83,7 +91,10 @@ def _section_markdown(section: MetricSection, link: Linker) -> list[str]:
         lines.append("No public key result tracks it.")
     lines.append("")
     if section.health:
-        lines += ["| health metric | grain | checks | severity | runbook |", "|---|---|---|---|---|"]
+        lines += [
+            "| health metric | grain | checks | severity | runbook |",
+            "|---|---|---|---|---|",
+        ]
         lines += [
             f"| {h.name} | {h.grain} | {_cell(h.checks)} | {h.severity} | [runbook]({h.runbook}) |"
             for h in section.health
@@ -98,7 +109,7 @@ def render_markdown(page: HandbookPage, link: Linker) -> str:
         lines += [f"Current values as of {page.as_of} (public key results only).", ""]
     lines += [
         f"Key result status: {page.status_rule}. How every number is computed: "
-        f"[the README]({link('README.md')}), section \"Metrics and marts\", and each "
+        f'[the README]({link("README.md")}), section "Metrics and marts", and each '
         "metric's SQL below.",
         "",
         "| metric | label | grains |",
