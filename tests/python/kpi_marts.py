@@ -66,7 +66,7 @@ def daily_frame(first: date, as_of: date, seed: int) -> pd.DataFrame:
     n = len(days)
     t = np.arange(n)
     runs = np.maximum(0, 260 + 0.3 * t + rng.normal(0, 20, n)).round()
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {
             "day": days,
             "dap": (180 + 0.25 * t + rng.normal(0, 3, n)).round(),
@@ -78,6 +78,9 @@ def daily_frame(first: date, as_of: date, seed: int) -> pd.DataFrame:
             "bad": np.clip(0.01 + rng.normal(0, 0.002, n), 0, 1),
         }
     )
+    # drawn last, so the other series keep the values the tests were written against
+    frame["exe"] = (95 + 0.12 * t + rng.normal(0, 4, n)).round()
+    return frame
 
 
 def _rate(num, den):
@@ -96,6 +99,8 @@ def make_kpi_values(as_of: date = AS_OF, first: date = date(2026, 1, 1), seed: i
     for r in daily.itertuples():
         d = r.day
         add("daily_active_projects", "day", d, d, r.dap)
+        add("executing_projects", "day", d, d, r.exe)
+        add("stickiness", "day", d, d, _rate(r.exe, r.dap))
         add("pipeline_runs", "day", d, d, r.runs)
         add("successful_pipeline_runs", "day", d, d, r.ok)
         add("pipeline_success_rate", "day", d, d, _rate(r.ok, r.runs))
@@ -113,7 +118,10 @@ def make_kpi_values(as_of: date = AS_OF, first: date = date(2026, 1, 1), seed: i
             add("prod_pipeline_run_share", grain, s, e, _rate(g["prod"].sum(), runs_))
             add("unique_pipelines", grain, s, e, g["uniq"].sum() * 3)
             add("new_projects", grain, s, e, g["new"].sum())
+            # distinct projects over the period: more than any one day, fewer than the sum
+            add("executing_projects", grain, s, e, g["exe"].max() + 2 * len(g))
             if grain == "month":
+                add("stickiness", grain, s, e, (g["exe"] / g["dap"]).mean())
                 add("active_projects", grain, s, e, 190 + 6 * i)
                 add("new_active_projects", grain, s, e, 30 + i)
                 add("retained_projects", grain, s, e, 150 + 5 * i)

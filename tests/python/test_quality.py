@@ -51,7 +51,7 @@ def trailing_p95(frame: pd.DataFrame, metric: str, newest: date) -> float:
 def test_normal_series_passes(good):
     result = spike_result(good)
     assert result.success and result.status == "ok"
-    assert result.checked == len(DAILY_COUNTS) == 5  # every daily count of the registry
+    assert result.checked == len(DAILY_COUNTS) == 6  # every daily count of the registry
     assert result.failed == 0 and result.details == ""
 
 
@@ -60,7 +60,7 @@ def test_spike_of_100x_is_an_alarm_naming_metric_day_value_and_bound(good):
     spike = 100 * p95
     result = spike_result(set_value(good, "pipeline_runs", "day", AS_OF, spike))
     assert not result.success and result.status == "alarm"
-    assert result.checked == 5 and result.failed == 1
+    assert result.checked == 6 and result.failed == 1
     assert result.details.startswith("pipeline_runs on 2026-11-20: ")
     assert f"{spike:,.6g} > bound {10 * p95:,.6g}" in result.details
     assert f"10 x p95 {p95:,.6g}" in result.details
@@ -92,7 +92,7 @@ def test_only_the_28_preceding_days_set_the_bound(good):
     assert "pipeline_runs on 2026-11-20: 260 > bound 100" in result.details
 
 
-@pytest.mark.parametrize("preceding, checked", [(6, 0), (7, 5)])
+@pytest.mark.parametrize("preceding, checked", [(6, 0), (7, len(DAILY_COUNTS))])
 def test_short_series_is_skipped(preceding, checked):
     """Fewer than 7 preceding days: not checked, even a 100x day; from 7 days it is."""
     short = make_kpi_values(first=AS_OF - timedelta(days=preceding))
@@ -113,7 +113,7 @@ def test_zero_percentile_is_skipped(good):
         frame = set_value(frame, "new_projects", "day", AS_OF - timedelta(days=n), 0.0)
     frame = set_value(frame, "new_projects", "day", AS_OF, 4.0)
     result = spike_result(frame)
-    assert result.success and result.checked == 4
+    assert result.success and result.checked == len(DAILY_COUNTS) - 1
     assert "new_projects (p95 of the preceding days is 0)" in result.details
 
 
@@ -130,7 +130,7 @@ def test_only_complete_days_of_daily_counts_are_checked(good):
     )
     in_progress = set_value(in_progress, "pipeline_success_rate", "day", AS_OF, huge)
     result = spike_result(in_progress)
-    assert result.success and result.checked == 5
+    assert result.success and result.checked == 6
 
     previous_day = AS_OF - timedelta(days=1)
     spiked = set_value(in_progress, "pipeline_runs", "day", previous_day, huge)

@@ -78,11 +78,12 @@ def test_report_with_shipped_definitions(engine, request, tmp_path):
     out = tmp_path / "report"
     result = kpis("report", "--as-of", "2026-11-20", "--output-dir", str(out), env=env)
     assert result.returncode == 0, result.stderr + result.stdout
-    # one chart per shipped key result and health metric
+    # one chart per shipped key result and health metric, and the stickiness chart (no
+    # "what moved" chart: these marts have no drivers)
     shipped = [yaml.safe_load(f.read_text()) for f in sorted(SHIPPED.glob("*.yml"))]
     key_results = sum(len(doc.get("key_results") or []) for doc in shipped)
     health_metrics = sum(len(doc.get("health_metrics") or []) for doc in shipped)
-    charts = key_results + health_metrics
+    charts = key_results + health_metrics + 1
     assert key_results >= 9 and health_metrics >= 4
     assert f"wrote {out / 'index.html'} and {charts} chart(s)" in result.stdout
 
@@ -91,6 +92,7 @@ def test_report_with_shipped_definitions(engine, request, tmp_path):
     pngs = sorted(p.name for p in out.glob("*.png"))
     assert len(pngs) == charts
     assert "kr-grow_map.png" in pngs and "health-data_freshness.png" in pngs
+    assert "stickiness.png" in pngs
     assert all((out / p).read_bytes().startswith(b"\x89PNG") for p in pngs)
     # one section per OKR and a card per KR, with status badges
     for label in (
