@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from telemetry_kpis.marts import DRIVER_COLUMNS
 from telemetry_kpis.results import Contributor
 from telemetry_kpis.segments import SEGMENT_KINDS
 
@@ -27,26 +28,12 @@ LIFECYCLE = "lifecycle"
 #: contributors shown per driver kind (the lifecycle parts are all shown)
 TOP = 3
 
-DRIVER_COLUMNS = [
-    "metric_name",
-    "grain",
-    "period_start",
-    "period_end",
-    "is_complete",
-    "driver_kind",
-    "driver",
-    "value",
-    "previous_value",
-    "contribution",
-    "share_of_change",
-    "total_change",
-]
 _NUMBERS = ("value", "previous_value", "contribution", "share_of_change", "total_change")
 
 
 def prepare_drivers(frame: pd.DataFrame) -> pd.DataFrame:
     """kpi_drivers rows with uniform types (Timestamps, floats with NaN for null, text)."""
-    out = frame[DRIVER_COLUMNS].copy()
+    out = frame[list(DRIVER_COLUMNS)].copy()
     for column in ("metric_name", "grain", "driver_kind", "driver"):
         out[column] = out[column].astype(str)
     for column in ("period_start", "period_end"):

@@ -23,19 +23,10 @@ import pandas as pd
 from telemetry_kpis.definitions import DEFAULT_BASELINE_PERIODS, HealthMetric, metrics
 from telemetry_kpis.evaluate_health import MIN_HISTORY, evaluate_health_metric, robust_z
 from telemetry_kpis.formatting import format_value
+from telemetry_kpis.marts import SEGMENT_COLUMNS
 from telemetry_kpis.results import EPSILON, HealthResult, SegmentScore
 from telemetry_kpis.segments import segment_name
 
-SEGMENT_COLUMNS = [
-    "metric_name",
-    "grain",
-    "period_start",
-    "period_end",
-    "segment",
-    "segment_value",
-    "value",
-    "is_complete",
-]
 
 
 def _number(value: object) -> float:
@@ -44,7 +35,7 @@ def _number(value: object) -> float:
 
 def prepare_segments(frame: pd.DataFrame) -> pd.DataFrame:
     """kpi_values_by_segment rows with uniform types (Timestamps, floats, text)."""
-    out = frame[SEGMENT_COLUMNS].copy()
+    out = frame[list(SEGMENT_COLUMNS)].copy()
     for column in ("metric_name", "grain", "segment", "segment_value"):
         out[column] = out[column].astype(str)
     for column in ("period_start", "period_end"):

@@ -14,34 +14,14 @@ from datetime import date, datetime
 import numpy as np
 import pandas as pd
 
+from telemetry_kpis import marts
+
 AS_OF = date(2026, 11, 20)
 NEWEST_EXECUTION = datetime(2026, 11, 20, 10, 0, 0)
 COLUMNS = ["metric_name", "grain", "period_start", "period_end", "value", "is_complete"]
 CHANGE_COLUMNS = ["previous_value", "change", "change_pct", "year_ago_value", "yoy_change_pct"]
-SEGMENT_COLUMNS = [
-    "metric_name",
-    "grain",
-    "period_start",
-    "period_end",
-    "segment",
-    "segment_value",
-    "value",
-    "is_complete",
-]
-DRIVER_COLUMNS = [
-    "metric_name",
-    "grain",
-    "period_start",
-    "period_end",
-    "is_complete",
-    "driver_kind",
-    "driver",
-    "value",
-    "previous_value",
-    "contribution",
-    "share_of_change",
-    "total_change",
-]
+SEGMENT_COLUMNS = list(marts.SEGMENT_COLUMNS)
+DRIVER_COLUMNS = list(marts.DRIVER_COLUMNS)
 
 #: column -> (DuckDB type, PostgreSQL type); values are numeric in PostgreSQL, as dbt builds
 #: them from sums and divisions (they arrive in Python as Decimal)

@@ -17,6 +17,16 @@
     ('os', 'os_segment'),
     ('ci', 'ci_segment'),
 ] %}
+{%- set run_metrics = [
+    ('pipeline_runs', 'cast(pipeline_runs as double precision)'),
+    ('successful_pipeline_runs', 'cast(successful_pipeline_runs as double precision)'),
+    ('unique_pipelines', 'cast(unique_pipelines as double precision)'),
+    (
+        'pipeline_success_rate',
+        'cast(successful_pipeline_runs as double precision) / pipeline_runs',
+    ),
+] %}
+{%- set project_segments = ['meltano_version', 'os', 'ci', 'fish'] %}
 {%- set lifecycle_metrics = [
     ('new', 'new_active_projects'),
     ('retained', 'retained_projects'),
@@ -109,47 +119,22 @@ run_counts as (
 
 ),
 
+-- each metric of the runs in each segment value (the rate: never null, a row has runs)
 run_values as (
-
-    select
-        'pipeline_runs' as metric_name,
-        grain,
-        period_start,
-        period_end,
-        segment,
-        segment_value,
-        cast(pipeline_runs as double precision) as value  -- noqa: RF04
-    from run_counts
-    union all
-    select
-        'successful_pipeline_runs' as metric_name,
-        grain,
-        period_start,
-        period_end,
-        segment,
-        segment_value,
-        cast(successful_pipeline_runs as double precision) as value  -- noqa: RF04
-    from run_counts
-    union all
-    select
-        'unique_pipelines' as metric_name,
-        grain,
-        period_start,
-        period_end,
-        segment,
-        segment_value,
-        cast(unique_pipelines as double precision) as value  -- noqa: RF04
-    from run_counts
-    union all
-    select
-        'pipeline_success_rate' as metric_name,
-        grain,
-        period_start,
-        period_end,
-        segment,
-        segment_value,
-        cast(successful_pipeline_runs as double precision) / pipeline_runs as value  -- noqa: RF04
-    from run_counts
+    {% for metric, expression in run_metrics %}
+        select
+            '{{ metric }}' as metric_name,
+            grain,
+            period_start,
+            period_end,
+            segment,
+            segment_value,
+            {{ expression }} as value  -- noqa: RF04
+        from run_counts
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 
 ),
 
@@ -279,43 +264,22 @@ member_states as (
 ),
 
 member_segments as (
-
-    select
-        metric_name,
-        grain,
-        period_start,
-        period_end,
-        'meltano_version' as segment,
-        meltano_version_segment as segment_value
-    from member_states
-    union all
-    select
-        metric_name,
-        grain,
-        period_start,
-        period_end,
-        'os' as segment,
-        os_segment as segment_value
-    from member_states
-    union all
-    select
-        metric_name,
-        grain,
-        period_start,
-        period_end,
-        'ci' as segment,
-        ci_segment as segment_value
-    from member_states
-    union all
-    select
-        metric_name,
-        grain,
-        period_start,
-        period_end,
-        'fish' as segment,
-        fish_segment as segment_value
-    from member_states
-    where metric_name = 'active_projects'
+    {% for segment in project_segments %}
+        select
+            metric_name,
+            grain,
+            period_start,
+            period_end,
+            '{{ segment }}' as segment,
+            {{ segment }}_segment as segment_value
+        from member_states
+        {%- if segment == 'fish' %}
+            where metric_name = 'active_projects'
+        {%- endif %}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
+    {%- endfor %}
 
 ),
 
