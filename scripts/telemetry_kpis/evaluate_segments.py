@@ -28,7 +28,6 @@ from telemetry_kpis.results import EPSILON, HealthResult, SegmentScore
 from telemetry_kpis.segments import segment_name
 
 
-
 def _number(value: object) -> float:
     return float("nan") if value is None or pd.isna(value) else float(value)  # type: ignore[arg-type]
 
