@@ -240,12 +240,17 @@ metric_columns as (
 ),
 
 -- stickiness (metrics.md "Stickiness"): the daily ratio; for a month, the mean of its
--- non-null daily values up to the as-of date (the spine ends there)
+-- non-null daily values up to the as-of date (the spine ends there). The sum is exact
+-- (decimal): a parallel sum of doubles depends on the order rows arrive in, and the same
+-- input must give the same value on every run.
 monthly_stickiness as (
 
     select
         dates.month_start_date as period_start,
-        avg(metric_columns.daily_stickiness) as monthly_stickiness
+        cast(
+            sum(cast(metric_columns.daily_stickiness as decimal(38, 18))) as double precision
+        )
+        / nullif(count(metric_columns.daily_stickiness), 0) as monthly_stickiness
     from metric_columns
     inner join dates
         on metric_columns.period_start = dates.date_day
