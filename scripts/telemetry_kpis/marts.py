@@ -122,20 +122,10 @@ def read_kpi_values_by_segment(
     table = _table("kpi_values_by_segment", SEGMENT_COLUMNS)
     if not wanted:
         return _empty(SEGMENT_COLUMNS)
+    keys = (("metric_name", sa.String()), ("grain", sa.String()), ("segment", sa.String()))
     statement = (
         sa.select(*table.c)
-        .where(
-            sa.or_(
-                *(
-                    sa.and_(
-                        table.c.metric_name == sa.bindparam(f"m{i}", m, type_=sa.String()),
-                        table.c.grain == sa.bindparam(f"g{i}", g, type_=sa.String()),
-                        table.c.segment == sa.bindparam(f"s{i}", s, type_=sa.String()),
-                    )
-                    for i, (m, g, s) in enumerate(wanted)
-                )
-            )
-        )
+        .where(_any_of(table, keys, wanted))
         .order_by(table.c.metric_name, table.c.grain, table.c.segment, table.c.period_start)
     )
     return _read(engine, statement, "kpi_values_by_segment", SEGMENT_COLUMNS)
@@ -158,23 +148,35 @@ def read_kpi_drivers(
         # still read (no row): a missing table fails every check alike, not only the one
         # with an alarm to explain
         return _read(engine, sa.select(*table.c).limit(0), "kpi_drivers", DRIVER_COLUMNS)
+    keys = (("metric_name", sa.String()), ("grain", sa.String()), ("period_start", sa.Date()))
     statement = (
         sa.select(*table.c)
-        .where(
-            sa.or_(
-                *(
-                    sa.and_(
-                        table.c.metric_name == sa.bindparam(f"m{i}", m, type_=sa.String()),
-                        table.c.grain == sa.bindparam(f"g{i}", g, type_=sa.String()),
-                        table.c.period_start == sa.bindparam(f"p{i}", p, type_=sa.Date()),
-                    )
-                    for i, (m, g, p) in enumerate(wanted)
-                )
-            )
-        )
+        .where(_any_of(table, keys, wanted))
         .order_by(table.c.metric_name, table.c.grain, table.c.period_start, table.c.driver_kind)
     )
     return _read(engine, statement, "kpi_drivers", DRIVER_COLUMNS)
+
+
+def _any_of(
+    table: sqlalchemy.TableClause,
+    keys: tuple[tuple[str, sqlalchemy.types.TypeEngine], ...],
+    wanted: list[tuple],
+) -> sqlalchemy.ColumnElement[bool]:
+    """Rows whose key columns equal one of the ``wanted`` tuples, every value a bound
+    parameter (``k<row>_<column>``)."""
+    import sqlalchemy as sa
+
+    return sa.or_(
+        *(
+            sa.and_(
+                *(
+                    table.c[column] == sa.bindparam(f"k{i}_{j}", value, type_=type_)
+                    for j, ((column, type_), value) in enumerate(zip(keys, row, strict=True))
+                )
+            )
+            for i, row in enumerate(wanted)
+        )
+    )
 
 
 def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
