@@ -6,7 +6,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo setup test lint docs clean screenshot superset superset-setup
+.PHONY: demo setup setup-spark test lint docs clean screenshot superset superset-setup
 
 ## demo: set up .venv, start a clean ./telemetry_kpis.duckdb, load a sample that ends yesterday,
 ## build the marts, print the KPIs (re-running replaces the demo warehouse and data/demo/)
@@ -16,6 +16,11 @@ demo: setup
 ## setup: create .venv with the pinned dependencies
 setup:
 	@scripts/dev/setup.sh
+
+## setup-spark: add Apache Spark (dbt-spark session mode, pyspark; needs Java 17) to .venv,
+## for DBT_TARGET=spark
+setup-spark:
+	@scripts/dev/setup_spark.sh
 
 ## test: every test (the lint hooks, then pytest on DuckDB and PostgreSQL)
 test:

@@ -1,8 +1,10 @@
 """Where the warehouse is: one place, read from the environment, used by every sub-command.
 
-``DBT_TARGET`` chooses the target (``duckdb`` by default, or ``postgres``). DuckDB reads
+``DBT_TARGET`` chooses the target (``duckdb`` by default, ``postgres`` or ``spark``). DuckDB reads
 ``KPIS_DUCKDB_PATH`` (default ``./telemetry_kpis.duckdb``); PostgreSQL reads ``KPIS_PG_HOST``,
-``KPIS_PG_PORT``, ``KPIS_PG_USER``, ``KPIS_PG_PASSWORD`` and ``KPIS_PG_DATABASE``. The same
+``KPIS_PG_PORT``, ``KPIS_PG_USER``, ``KPIS_PG_PASSWORD`` and ``KPIS_PG_DATABASE``; Spark (a local
+session, ``make setup-spark``) reads ``KPIS_SPARK_DIR`` (default ``./data/spark``: its metastore
+and tables). The same
 variables feed the dbt profile in ``profiles.yml``, so dbt and the Python code always agree.
 """
 
@@ -19,11 +21,12 @@ from telemetry_kpis.errors import UserError, WarehouseUnavailable
 if TYPE_CHECKING:
     import sqlalchemy
 
-SUPPORTED_TARGETS = ("duckdb", "postgres")
+SUPPORTED_TARGETS = ("duckdb", "postgres", "spark")
 
 CONFIGURE_HINT = (
-    "set DBT_TARGET=duckdb (with KPIS_DUCKDB_PATH) or DBT_TARGET=postgres "
-    "(with KPIS_PG_HOST, KPIS_PG_PORT, KPIS_PG_USER, KPIS_PG_PASSWORD, KPIS_PG_DATABASE)"
+    "set DBT_TARGET=duckdb (with KPIS_DUCKDB_PATH), DBT_TARGET=postgres "
+    "(with KPIS_PG_HOST, KPIS_PG_PORT, KPIS_PG_USER, KPIS_PG_PASSWORD, KPIS_PG_DATABASE) "
+    "or DBT_TARGET=spark (with KPIS_SPARK_DIR)"
 )
 
 
@@ -65,6 +68,8 @@ class Settings:
     pg_user: str = "kpis"
     pg_password: str = ""
     pg_database: str = "kpis"
+    #: The local Spark warehouse: its Derby metastore and its tables (``spark-warehouse``).
+    spark_dir: Path = Path("data/spark")
     #: The published copy of the marts that BI tools read (DuckDB only; see ``publish``).
     bi_duckdb_override: Path | None = None
     env: Mapping[str, str] = field(default_factory=dict, repr=False)
@@ -92,6 +97,7 @@ class Settings:
             pg_user=env.get("KPIS_PG_USER", "kpis"),
             pg_password=env.get("KPIS_PG_PASSWORD", ""),
             pg_database=env.get("KPIS_PG_DATABASE", "kpis"),
+            spark_dir=Path(env.get("KPIS_SPARK_DIR", "").strip() or "data/spark").absolute(),
             bi_duckdb_override=(
                 Path(env["KPIS_BI_DUCKDB_PATH"]).absolute()
                 if env.get("KPIS_BI_DUCKDB_PATH", "").strip()
@@ -104,6 +110,8 @@ class Settings:
     def describe(self) -> str:
         if self.target == "duckdb":
             return f"DuckDB file {self.duckdb_path}"
+        if self.target == "spark":
+            return f"Spark warehouse {self.spark_dir}"
         return f"PostgreSQL {self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_database}"
 
     @property
@@ -133,6 +141,7 @@ class Settings:
                 "KPIS_PG_USER": self.pg_user,
                 "KPIS_PG_PASSWORD": self.pg_password,
                 "KPIS_PG_DATABASE": self.pg_database,
+                "KPIS_SPARK_DIR": str(self.spark_dir),
                 "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
                 "DO_NOT_TRACK": "1",
             }
