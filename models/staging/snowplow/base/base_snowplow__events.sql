@@ -40,8 +40,8 @@
 {%- set known_event_list = "'" ~ known_event_names | join("', '") ~ "'" %}
 {%- set max_ahead_hours = var('max_event_clock_ahead_hours') | int %}
 
--- `not materialized`: each reference is a scan of only the columns it needs, not a copy.
-with raw_rows as not materialized (
+-- not_materialized(): each reference is a scan of only the columns it needs, not a copy.
+with raw_rows as {{ telemetry_kpis.not_materialized() }} (
 
     select * from {{ source('snowplow', 'snowplow_events') }}
 
@@ -58,7 +58,7 @@ load_cursor as (
 
 {% endif %}
 
-new_rows as not materialized (
+new_rows as {{ telemetry_kpis.not_materialized() }} (
 
     select * from raw_rows
     {%- if is_incremental() %}
@@ -68,7 +68,7 @@ new_rows as not materialized (
 ),
 
 -- What orders copies before the row hash: event_id, upload time, collector time.
-new_tie_keys as not materialized (
+new_tie_keys as {{ telemetry_kpis.not_materialized() }} (
 
     select
         nullif({{ telemetry_kpis.trim_whitespace('event_id') }}, '') as event_id,
@@ -107,7 +107,7 @@ retied_rows as (
 {% endif %}
 
 -- Read twice (tied rows, every row) with new_tie_keys a third time.
-source as not materialized (
+source as {{ telemetry_kpis.not_materialized() }} (
 
     select * from new_rows
     {%- if is_incremental() %}
