@@ -34,6 +34,11 @@
     telemetry_kpis.try_jsonb({{ text_expr }})
 {%- endmacro %}
 
+{#- Spark: a variant (NULL when the text is not JSON). -#}
+{% macro spark__parse_contexts_envelope(text_expr) -%}
+    try_parse_json({{ text_expr }})
+{%- endmacro %}
+
 
 {% macro contexts_envelope_is_valid(doc) -%}
     {{ return(adapter.dispatch('contexts_envelope_is_valid', 'telemetry_kpis')(doc)) }}
@@ -49,6 +54,10 @@
 
 {% macro postgres__contexts_envelope_is_valid(doc) -%}
     coalesce(jsonb_typeof({{ doc }} -> 'data') = 'array', false)
+{%- endmacro %}
+
+{% macro spark__contexts_envelope_is_valid(doc) -%}
+    coalesce(try_variant_get({{ doc }}, '$.data', 'array<variant>') is not null, false)
 {%- endmacro %}
 
 
@@ -89,6 +98,26 @@
     )
 {%- endmacro %}
 
+{#- Spark: a higher-order exists() over the data array (schema_of_variant names the JSON type
+    of project_uuid: STRING for a JSON string). -#}
+{% macro spark__contexts_envelope_has(doc, schema_prefix, with_project_uuid=false) -%}
+    coalesce(exists(
+        try_variant_get({{ doc }}, '$.data', 'array<variant>'),
+        element -> coalesce(
+            startswith(try_variant_get(element, '$.schema', 'string'), '{{ schema_prefix }}'),
+            false
+        )
+        {%- if with_project_uuid %}
+        and coalesce(
+            schema_of_variant(try_variant_get(element, '$.data.project_uuid')) = 'STRING', false
+        )
+        and {{ telemetry_kpis.trim_whitespace(
+            "try_variant_get(element, '$.data.project_uuid', 'string')"
+        ) }} != ''
+        {%- endif %}
+    ), false)
+{%- endmacro %}
+
 
 {#-
     trim_whitespace(text_expr): the text without leading and trailing white space (space, tab,
@@ -113,4 +142,8 @@
 
 {% macro postgres__trim_whitespace(text_expr) -%}
     btrim({{ text_expr }}, {{ telemetry_kpis.whitespace_characters() }})
+{%- endmacro %}
+
+{% macro spark__trim_whitespace(text_expr) -%}
+    trim(both {{ telemetry_kpis.whitespace_characters() }} from {{ text_expr }})
 {%- endmacro %}

@@ -23,3 +23,7 @@
 {% macro postgres__evaluate_once() -%}
     offset 0
 {%- endmacro %}
+
+{#- Spark plans each projected column once per row (common subexpressions): nothing to add. -#}
+{% macro spark__evaluate_once() -%}
+{%- endmacro %}

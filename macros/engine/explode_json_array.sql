@@ -50,6 +50,29 @@
     ) }}
 {%- endmacro %}
 
+{#- Spark: the text parsed once as a variant, its array (NULL for a non-array: no rows)
+    exploded with posexplode; each element written back as JSON text (object keys sorted). -#}
+{% macro spark__explode_json_array(relation, json_column, key, columns) -%}
+    select
+        {%- for column in columns %}
+        {{ column }},
+        {%- endfor %}
+        to_json(element_value) as element,
+        cast(element_position + 1 as integer) as element_index
+    from (
+        select
+            {%- for column in columns %}
+            {{ column }},
+            {%- endfor %}
+            posexplode(try_variant_get(
+                try_parse_json({{ json_column }}),
+                '${% if key is not none %}.{{ key }}{% endif %}',
+                'array<variant>'
+            )) as (element_position, element_value)
+        from {{ relation }}
+    ) as arrays
+{%- endmacro %}
+
 {#- PostgreSQL: one row per element of the array at `key` of `json_column` parsed ONCE as
     `json_type` (json keeps each element's text, jsonb gives binary elements), with the
     relation's `columns`, `element_index` and the `element_columns` (select expressions on

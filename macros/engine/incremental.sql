@@ -63,6 +63,11 @@
     on {{ this }} ({{ columns | join(', ') }})
 {%- endmacro %}
 
+{#- Spark: parquet has no indexes (its files keep min/max statistics per row group). -#}
+{% macro spark__create_index(columns, name_suffix) -%}
+    select 1 as no_index_needed
+{%- endmacro %}
+
 
 {#-
     ensure_source_load_index(relation): on PostgreSQL, an index on the raw table's load
@@ -99,6 +104,10 @@
     $body$
 {%- endmacro %}
 
+{% macro spark__ensure_source_load_index(relation) -%}
+    select 1 as no_index_needed
+{%- endmacro %}
+
 
 {#-
     changed_since_last_run(column='_kept_at'): the filter of an event-level incremental model:
@@ -120,6 +129,9 @@
     leaves stg_snowplow__events, and the incremental models must forget it as a full refresh
     would. Both are pre-hooks (they run before the model's own SQL, on its previous rows):
 
+    The deletes go through delete_rows_where (incremental_spark.sql): a DELETE where the
+    engine has one, a rewrite of the table on Spark.
+
     forget_unusable_events(): on an event-level model, deletes the events whose kept copy
     became unusable since the model's newest _kept_at.
 
@@ -130,14 +142,13 @@
 -#}
 {% macro forget_unusable_events() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where event_id in (
+        {{ telemetry_kpis.delete_rows_where(this, "event_id in (
             select quarantine.event_id
-            from {{ ref('stg_snowplow__events_quarantine') }} as quarantine
+            from " ~ ref('stg_snowplow__events_quarantine') ~ " as quarantine
             where
                 quarantine.check_stage = 'content'
-                and quarantine._kept_at > {{ telemetry_kpis.max_in_this('_kept_at') }}
-        )
+                and quarantine._kept_at > " ~ telemetry_kpis.max_in_this('_kept_at') ~ "
+        )") }}
     {%- else -%}
         select 1 as nothing_to_forget
     {%- endif -%}
@@ -145,14 +156,13 @@
 
 {% macro forget_executions_of_removed_events() -%}
     {%- if is_incremental() -%}
-        delete from {{ this }}
-        where execution_id in (
+        {{ telemetry_kpis.delete_rows_where(this, "execution_id in (
             select events.execution_id
-            from {{ ref('int_telemetry_events') }} as events
+            from " ~ ref('int_telemetry_events') ~ " as events
             where
                 events.is_removed
-                and events._kept_at > {{ telemetry_kpis.max_in_this('_changed_at') }}
-        )
+                and events._kept_at > " ~ telemetry_kpis.max_in_this('_changed_at') ~ "
+        )") }}
     {%- else -%}
         select 1 as nothing_to_forget
     {%- endif -%}

@@ -17,11 +17,49 @@
 {%- endmacro %}
 
 {% macro duckdb__json_is_valid(text_expr) -%}
-    (json_valid({{ text_expr }}) and position('\u0000' in {{ text_expr }}) = 0)
+    (json_valid({{ text_expr }}) and not {{ telemetry_kpis.contains_nul_escape(text_expr) }})
 {%- endmacro %}
 
 {% macro postgres__json_is_valid(text_expr) -%}
-    (telemetry_kpis.is_valid_json({{ text_expr }}) and position('\u0000' in {{ text_expr }}) = 0)
+    (
+        telemetry_kpis.is_valid_json({{ text_expr }})
+        and not {{ telemetry_kpis.contains_nul_escape(text_expr) }}
+    )
+{%- endmacro %}
+
+{#- Spark: try_parse_json is NULL for text that is not JSON (the JSON text `null` gives a
+    variant null, which is not NULL). -#}
+{% macro spark__json_is_valid(text_expr) -%}
+    (
+        try_parse_json({{ text_expr }}) is not null
+        and not {{ telemetry_kpis.contains_nul_escape(text_expr) }}
+    )
+{%- endmacro %}
+
+
+{#-
+    contains_nul_escape(text_expr): true when the text holds the six characters `\u0000` (the
+    JSON escape of the NUL character). Spark reads backslash escapes in string literals, so
+    its literal doubles the backslash.
+-#}
+{% macro contains_nul_escape(text_expr) -%}
+    {{ return(adapter.dispatch('contains_nul_escape', 'telemetry_kpis')(text_expr)) }}
+{%- endmacro %}
+
+{% macro default__contains_nul_escape(text_expr) -%}
+    {{ telemetry_kpis.engine_not_implemented('contains_nul_escape') }}
+{%- endmacro %}
+
+{% macro duckdb__contains_nul_escape(text_expr) -%}
+    (position('\u0000' in {{ text_expr }}) > 0)
+{%- endmacro %}
+
+{% macro postgres__contains_nul_escape(text_expr) -%}
+    (position('\u0000' in {{ text_expr }}) > 0)
+{%- endmacro %}
+
+{% macro spark__contains_nul_escape(text_expr) -%}
+    (position('\\u0000' in {{ text_expr }}) > 0)
 {%- endmacro %}
 
 
@@ -103,6 +141,10 @@
         return null;
     end;
     $body$
+{%- endmacro %}
+
+{% macro spark__create_engine_functions() -%}
+    select 1 as no_engine_functions_needed
 {%- endmacro %}
 
 {% macro create_engine_functions_now() %}

@@ -30,6 +30,11 @@
     cast({{ text_expr }} as jsonb)
 {%- endmacro %}
 
+{#- Spark: a variant, parsed once; its fields are read without parsing the text again. -#}
+{% macro spark__json_parse(text_expr, paths) -%}
+    try_parse_json({{ text_expr }})
+{%- endmacro %}
+
 
 {% macro json_field(doc, path, paths) -%}
     {%- do telemetry_kpis.check_path_declared(path, paths, 'json_field') -%}
@@ -50,6 +55,12 @@
     {%- else -%}
         ({{ doc }} #>> '{ {{- path | join(",") -}} }')
     {%- endif -%}
+{%- endmacro %}
+
+{#- Spark: a string field unquoted, other scalars as their JSON text, objects and arrays as
+    JSON text; JSON null, a missing key and a path through a non-object give NULL. -#}
+{% macro spark__json_field(doc, path, paths) -%}
+    try_variant_get({{ doc }}, '$.{{ path | join(".") }}', 'string')
 {%- endmacro %}
 
 
@@ -76,6 +87,10 @@
     cast({{ text_expr }} as json)
 {%- endmacro %}
 
+{% macro spark__json_parse_subdocs(text_expr, paths) -%}
+    try_parse_json({{ text_expr }})
+{%- endmacro %}
+
 
 {% macro json_subdoc(doc, path, paths) -%}
     {%- do telemetry_kpis.check_path_declared(path, paths, 'json_subdoc') -%}
@@ -92,6 +107,11 @@
 
 {% macro postgres__json_subdoc(doc, path, paths) -%}
     nullif(cast({{ doc }} #> '{ {{- path | join(",") -}} }' as text), 'null')
+{%- endmacro %}
+
+{#- Spark: minified JSON with object keys sorted (the variant's order); only parsed again. -#}
+{% macro spark__json_subdoc(doc, path, paths) -%}
+    nullif(to_json(try_variant_get({{ doc }}, '$.{{ path | join(".") }}')), 'null')
 {%- endmacro %}
 
 

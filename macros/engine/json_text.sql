@@ -24,6 +24,11 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Spark: get_json_object gives strings unquoted and objects and arrays as JSON text. -#}
+{% macro spark__json_text(json_expr, path) -%}
+    get_json_object({{ json_expr }}, '$.{{ path | join(".") }}')
+{%- endmacro %}
+
 
 {#-
     json_sub(json_expr, path): the JSON value at `path` as JSON text (objects and arrays kept
@@ -44,6 +49,13 @@
 
 {% macro postgres__json_sub(json_expr, path) -%}
     cast(cast({{ json_expr }} as json) #> '{ {{- path | join(",") -}} }' as text)
+{%- endmacro %}
+
+{#- Spark: the value parsed as a variant and written back as JSON (a string stays quoted, as
+    on the other engines; a JSON null is the text 'null'). Object keys come out sorted: only
+    models that read fields from the text use it. -#}
+{% macro spark__json_sub(json_expr, path) -%}
+    to_json(try_variant_get(try_parse_json({{ json_expr }}), '$.{{ path | join(".") }}'))
 {%- endmacro %}
 
 
@@ -70,6 +82,15 @@
     )
 {%- endmacro %}
 
+{% macro spark__json_is_array(json_expr, path) -%}
+    coalesce(
+        try_variant_get(
+            try_parse_json({{ json_expr }}), '$.{{ path | join(".") }}', 'array<variant>'
+        ) is not null,
+        false
+    )
+{%- endmacro %}
+
 
 {#-
     json_is_object(json_expr, path): true when the value at `path` is a JSON object, false when
@@ -90,6 +111,15 @@
 {% macro postgres__json_is_object(json_expr, path) -%}
     coalesce(
         json_typeof(cast({{ json_expr }} as json) #> '{ {{- path | join(",") -}} }') = 'object',
+        false
+    )
+{%- endmacro %}
+
+{% macro spark__json_is_object(json_expr, path) -%}
+    coalesce(
+        try_variant_get(
+            try_parse_json({{ json_expr }}), '$.{{ path | join(".") }}', 'map<string, variant>'
+        ) is not null,
         false
     )
 {%- endmacro %}

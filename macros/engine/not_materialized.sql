@@ -20,3 +20,6 @@
 {% macro postgres__not_materialized() -%}
     not materialized
 {%- endmacro %}
+
+{% macro spark__not_materialized() -%}
+{%- endmacro %}

@@ -65,3 +65,8 @@
         coalesce({{ prefix }}{{ column }}, ''){% if not loop.last %} || chr(31) ||{% endif %}
     {%- endfor %}
 {%- endmacro %}
+
+{#- Spark: concat() takes every column at once, as DuckDB's does: the same expression. -#}
+{% macro spark__raw_row_text(relation_alias=none) -%}
+    {{ telemetry_kpis.duckdb__raw_row_text(relation_alias) }}
+{%- endmacro %}

@@ -19,3 +19,8 @@
 {% macro postgres__regex_extract(text_expr, pattern) -%}
     substring({{ text_expr }} from {{ pattern }})
 {%- endmacro %}
+
+{#- Spark gives '' when nothing matches, as DuckDB does. -#}
+{% macro spark__regex_extract(text_expr, pattern) -%}
+    nullif(regexp_extract({{ text_expr }}, {{ pattern }}, 0), '')
+{%- endmacro %}

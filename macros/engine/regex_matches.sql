@@ -18,3 +18,7 @@
 {% macro postgres__regex_matches(text_expr, pattern) -%}
     ({{ text_expr }} ~ {{ pattern }})
 {%- endmacro %}
+
+{% macro spark__regex_matches(text_expr, pattern) -%}
+    ({{ text_expr }} rlike {{ pattern }})
+{%- endmacro %}

@@ -17,3 +17,7 @@
 {% macro postgres__sha256_hex(text_expr) -%}
     encode(sha256(convert_to({{ text_expr }}, 'UTF8')), 'hex')
 {%- endmacro %}
+
+{% macro spark__sha256_hex(text_expr) -%}
+    sha2({{ text_expr }}, 256)
+{%- endmacro %}

@@ -30,6 +30,15 @@
     end
 {%- endmacro %}
 
+{#- Spark: try_to_timestamp reads both separators; the session time zone is UTC (profiles.yml),
+    so its TIMESTAMP holds the same wall-clock time. -#}
+{% macro spark__try_timestamp(text_expr) -%}
+    case
+        when {{ text_expr }} rlike {{ telemetry_kpis.snowplow_timestamp_pattern() }}
+            then try_to_timestamp({{ text_expr }})
+    end
+{%- endmacro %}
+
 
 {#-
     iso_timestamp_to_utc(text_expr): an ISO 8601 timestamp with an offset or `Z` (as the CLI
@@ -67,6 +76,14 @@
     end
 {%- endmacro %}
 
+{#- Spark: try_to_timestamp applies the offset; the session time zone is UTC. -#}
+{% macro spark__iso_timestamp_to_utc(text_expr) -%}
+    case
+        when {{ text_expr }} rlike {{ telemetry_kpis.iso_timestamp_pattern() }}
+            then try_to_timestamp({{ text_expr }})
+    end
+{%- endmacro %}
+
 
 {#-
     days_between(start_date, end_date): whole calendar days from start_date to end_date
@@ -86,4 +103,35 @@
 
 {% macro postgres__days_between(start_date, end_date) -%}
     (cast({{ end_date }} as date) - cast({{ start_date }} as date))
+{%- endmacro %}
+
+{% macro spark__days_between(start_date, end_date) -%}
+    datediff(cast({{ end_date }} as date), cast({{ start_date }} as date))
+{%- endmacro %}
+
+
+{#-
+    epoch_seconds(timestamp_expr): seconds since 1970-01-01 00:00:00 of a timestamp without
+    time zone (read as UTC), with its microseconds as the fraction; subtract two to get a
+    duration in seconds.
+-#}
+{% macro epoch_seconds(timestamp_expr) -%}
+    {{ return(adapter.dispatch('epoch_seconds', 'telemetry_kpis')(timestamp_expr)) }}
+{%- endmacro %}
+
+{% macro default__epoch_seconds(timestamp_expr) -%}
+    {{ telemetry_kpis.engine_not_implemented('epoch_seconds') }}
+{%- endmacro %}
+
+{% macro duckdb__epoch_seconds(timestamp_expr) -%}
+    extract(epoch from {{ timestamp_expr }})
+{%- endmacro %}
+
+{% macro postgres__epoch_seconds(timestamp_expr) -%}
+    extract(epoch from {{ timestamp_expr }})
+{%- endmacro %}
+
+{#- Spark: the microseconds as a double divided by a million, as DuckDB computes it. -#}
+{% macro spark__epoch_seconds(timestamp_expr) -%}
+    (cast(unix_micros({{ timestamp_expr }}) as double) / 1000000)
 {%- endmacro %}

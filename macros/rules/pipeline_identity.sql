@@ -31,10 +31,8 @@ plugin_lists as (
     select
         execution_id,
         count(*) as plugin_count,
-        {{ dbt.listagg(
-            'plugin_key',
-            "','",
-            'order by plugin_name_hash, plugin_command_sort_key'
+        {{ telemetry_kpis.ordered_string_agg(
+            'plugin_key', "','", ['plugin_name_hash', 'plugin_command_sort_key']
         ) }} as plugin_list
     from plugin_keys
     group by execution_id

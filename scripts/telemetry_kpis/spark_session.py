@@ -28,6 +28,7 @@ def spark_conf(settings: Settings) -> dict[str, str]:
     folder = settings.spark_dir
     return {
         "spark.sql.session.timeZone": "UTC",
+        "spark.sql.variant.allowDuplicateKeys": "true",
         "spark.sql.warehouse.dir": f"{folder}/spark-warehouse",
         "spark.hadoop.javax.jdo.option.ConnectionURL": (
             f"jdbc:derby:;databaseName={folder}/metastore_db;create=true"

@@ -197,7 +197,7 @@ lifecycle_counts as (
         month_start_date as period_start,
         cast(
             sum(case when is_eom_active and not is_monthly_active then 1 else 0 end)
-            as double precision
+            as {{ telemetry_kpis.type_double() }}
         ) as eom_active_without_execution
     from project_months
     group by month_start_date
@@ -232,7 +232,7 @@ lifecycle_drivers as (
         'lifecycle' as driver_kind,
         lifecycle_parts.driver,
         lifecycle_parts.value,
-        cast(null as double precision) as previous_value,
+        cast(null as {{ telemetry_kpis.type_double() }}) as previous_value,
         lifecycle_parts.contribution
     from periods
     inner join lifecycle_parts

@@ -5,6 +5,7 @@
     period with no gaps: counts are 0 where nothing happened; a rate without a denominator is
     null (the row still exists).
 -#}
+{%- set double = telemetry_kpis.type_double() %}
 with
 
 dates as (
@@ -222,17 +223,17 @@ metric_columns as (
 
     select
         *,
-        cast(successful_pipeline_runs as double precision)
+        cast(successful_pipeline_runs as {{ double }})
         / nullif(pipeline_runs, 0) as pipeline_success_rate,
-        cast(production_pipeline_runs as double precision)
+        cast(production_pipeline_runs as {{ double }})
         / nullif(pipeline_runs, 0) as prod_pipeline_run_share,
-        cast(previous_month_cohort_retained_projects as double precision)
+        cast(previous_month_cohort_retained_projects as {{ double }})
         / nullif(previous_month_cohort_projects, 0) as new_project_retention_rate,
-        cast(bad_rows as double precision) / nullif(loaded_rows, 0) as bad_event_share,
+        cast(bad_rows as {{ double }}) / nullif(loaded_rows, 0) as bad_event_share,
         case
             when grain = 'day'
                 then
-                    cast(executing_projects as double precision)
+                    cast(executing_projects as {{ double }})
                     / nullif(daily_active_projects, 0)
         end as daily_stickiness
     from period_values
@@ -248,7 +249,7 @@ monthly_stickiness as (
     select
         dates.month_start_date as period_start,
         cast(
-            sum(cast(metric_columns.daily_stickiness as decimal(38, 18))) as double precision
+            sum(cast(metric_columns.daily_stickiness as decimal(38, 18))) as {{ double }}
         )
         / nullif(count(metric_columns.daily_stickiness), 0) as monthly_stickiness
     from metric_columns
@@ -284,7 +285,7 @@ metric_values as (
             grain,
             period_start,
             period_end,
-            cast({{ metric.name }} as double precision) as value  -- noqa: RF04
+            cast({{ metric.name }} as {{ double }}) as value  -- noqa: RF04
         from metric_columns_with_stickiness
         where grain in ({{ telemetry_kpis.quoted_list(metric.grains) }})
         {%- if not loop.last %}

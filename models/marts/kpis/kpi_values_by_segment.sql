@@ -17,13 +17,14 @@
     ('os', 'os_segment'),
     ('ci', 'ci_segment'),
 ] %}
+{%- set double = telemetry_kpis.type_double() %}
 {%- set run_metrics = [
-    ('pipeline_runs', 'cast(pipeline_runs as double precision)'),
-    ('successful_pipeline_runs', 'cast(successful_pipeline_runs as double precision)'),
-    ('unique_pipelines', 'cast(unique_pipelines as double precision)'),
+    ('pipeline_runs', 'cast(pipeline_runs as ' ~ double ~ ')'),
+    ('successful_pipeline_runs', 'cast(successful_pipeline_runs as ' ~ double ~ ')'),
+    ('unique_pipelines', 'cast(unique_pipelines as ' ~ double ~ ')'),
     (
         'pipeline_success_rate',
-        'cast(successful_pipeline_runs as double precision) / pipeline_runs',
+        'cast(successful_pipeline_runs as ' ~ double ~ ') / pipeline_runs',
     ),
 ] %}
 {%- set project_segments = ['meltano_version', 'os', 'ci', 'fish'] %}
@@ -292,7 +293,7 @@ project_values as (
         period_end,
         segment,
         segment_value,
-        cast(count(*) as double precision) as value  -- noqa: RF04
+        cast(count(*) as {{ double }}) as value  -- noqa: RF04
     from member_segments
     group by metric_name, grain, period_start, period_end, segment, segment_value
 

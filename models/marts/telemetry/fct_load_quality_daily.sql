@@ -122,9 +122,11 @@ final as (
         *,
         cast(
             (
-                extract(epoch from cast({{ dbt.dateadd('day', 1, 'date_day') }} as timestamp))
-                - extract(epoch from newest_event_at)
-            ) / 3600.0 as double precision
+                {{ telemetry_kpis.epoch_seconds(
+                    'cast(' ~ dbt.dateadd('day', 1, 'date_day') ~ ' as timestamp)'
+                ) }}
+                - {{ telemetry_kpis.epoch_seconds('newest_event_at') }}
+            ) / 3600.0 as {{ telemetry_kpis.type_double() }}
         ) as data_freshness_hours
     from daily
 

@@ -97,7 +97,7 @@ final as (
         cohort_months.cohort_size,
         cohort_months.evaluation_date = cohort_months.month_end_date as is_complete,
         coalesce(retained.eom_active_project_count, 0) as eom_active_project_count,
-        cast(coalesce(retained.eom_active_project_count, 0) as double precision)
+        cast(coalesce(retained.eom_active_project_count, 0) as {{ telemetry_kpis.type_double() }})
         / cohort_months.cohort_size as retention_share
     from cohort_months
     left join retained
