@@ -67,8 +67,7 @@ def _sorted_rows(columns: list[str], rows: list[tuple[Any, ...]]) -> list[tuple[
     return sorted(
         plain,
         key=lambda row: tuple(
-            (v is None, type(v).__name__, round(v, 6) if isinstance(v, float) else v)
-            for v in row
+            (v is None, type(v).__name__, round(v, 6) if isinstance(v, float) else v) for v in row
         ),
     )
 
