@@ -24,6 +24,44 @@
     (telemetry_kpis.is_valid_json({{ text_expr }}) and position('\u0000' in {{ text_expr }}) = 0)
 {%- endmacro %}
 
+{#- Snowflake: try_parse_json (with 'd', duplicate keys accepted as on DuckDB and PostgreSQL)
+    gives NULL for text that is not JSON; the literal 'null' parses to a JSON null, which is not
+    SQL NULL. Backslashes are escapes in Snowflake string literals: '\\u0000' is the six
+    characters of the escape. -#}
+{% macro snowflake__json_is_valid(text_expr) -%}
+    (
+        {{ telemetry_kpis.snowflake_parse_json(text_expr) }} is not null
+        and position('\\u0000' in {{ text_expr }}) = 0
+    )
+{%- endmacro %}
+
+
+
+{#-
+    json_without_nul_escape(text_expr): true when the JSON text does not hold the escape
+    \u0000 (six characters), which every engine counts as invalid (PostgreSQL's jsonb cannot
+    store it); for a check written in a model next to another validator.
+-#}
+{% macro json_without_nul_escape(text_expr) -%}
+    {{ return(adapter.dispatch('json_without_nul_escape', 'telemetry_kpis')(text_expr)) }}
+{%- endmacro %}
+
+{% macro default__json_without_nul_escape(text_expr) -%}
+    {{ telemetry_kpis.engine_not_implemented('json_without_nul_escape') }}
+{%- endmacro %}
+
+{% macro duckdb__json_without_nul_escape(text_expr) -%}
+    position('\u0000' in {{ text_expr }}) = 0
+{%- endmacro %}
+
+{% macro postgres__json_without_nul_escape(text_expr) -%}
+    position('\u0000' in {{ text_expr }}) = 0
+{%- endmacro %}
+
+{#- Snowflake: a backslash in a string literal starts an escape, so it is doubled. -#}
+{% macro snowflake__json_without_nul_escape(text_expr) -%}
+    position('\\u0000' in {{ text_expr }}) = 0
+{%- endmacro %}
 
 {#-
     create_engine_functions(): SQL that creates the helper functions an engine needs, or a
@@ -103,6 +141,10 @@
         return null;
     end;
     $body$
+{%- endmacro %}
+
+{% macro snowflake__create_engine_functions() -%}
+    select 1 as no_engine_functions_needed
 {%- endmacro %}
 
 {% macro create_engine_functions_now() %}

@@ -143,9 +143,9 @@ joined as (
         cast(project_events.first_event_at as date) as first_event_date,
         cast(project_events.last_event_at as date) as last_event_date,
         cast(
-            extract(epoch from project_events.last_event_at)
-            - extract(epoch from project_events.first_event_at)
-            as double precision
+            {{ telemetry_kpis.seconds_between(
+                'project_events.first_event_at', 'project_events.last_event_at'
+            ) }} as double precision
         ) as lifespan_seconds,
         project_events.event_count,
         project_events.ip_hash_count,

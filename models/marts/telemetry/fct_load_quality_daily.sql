@@ -121,10 +121,10 @@ final as (
     select
         *,
         cast(
-            (
-                extract(epoch from cast({{ dbt.dateadd('day', 1, 'date_day') }} as timestamp))
-                - extract(epoch from newest_event_at)
-            ) / 3600.0 as double precision
+            {{ telemetry_kpis.seconds_between(
+                'newest_event_at',
+                'cast(' ~ dbt.dateadd('day', 1, 'date_day') ~ ' as timestamp)'
+            ) }} / 3600.0 as double precision
         ) as data_freshness_hours
     from daily
 

@@ -175,7 +175,7 @@ checked as (
         *,
         contexts is null or (
             {{ telemetry_kpis.contexts_envelope_is_valid('contexts_envelope') }}
-            and position('\u0000' in contexts) = 0
+            and {{ telemetry_kpis.json_without_nul_escape('contexts') }}
         ) as is_contexts_json,
         -- a case, not `and`: engines may evaluate both sides of `and`, and a JSON function
         -- raises on text that is not JSON
