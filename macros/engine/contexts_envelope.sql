@@ -34,6 +34,13 @@
     telemetry_kpis.try_jsonb({{ text_expr }})
 {%- endmacro %}
 
+{#- Snowflake: a VARIANT; try_parse_json gives NULL for text that is not JSON, and 'd' keeps
+    duplicate keys (the last one wins) where Snowflake would otherwise refuse the text: DuckDB
+    and PostgreSQL accept them too. -#}
+{% macro snowflake__parse_contexts_envelope(text_expr) -%}
+    {{ telemetry_kpis.snowflake_parse_json(text_expr) }}
+{%- endmacro %}
+
 
 {% macro contexts_envelope_is_valid(doc) -%}
     {{ return(adapter.dispatch('contexts_envelope_is_valid', 'telemetry_kpis')(doc)) }}
@@ -49,6 +56,10 @@
 
 {% macro postgres__contexts_envelope_is_valid(doc) -%}
     coalesce(jsonb_typeof({{ doc }} -> 'data') = 'array', false)
+{%- endmacro %}
+
+{% macro snowflake__contexts_envelope_is_valid(doc) -%}
+    coalesce(is_array({{ doc }}:"data"), false)
 {%- endmacro %}
 
 
@@ -89,6 +100,24 @@
     )
 {%- endmacro %}
 
+{#- Snowflake: a FILTER over the `data` array (a lambda: Snowflake supports no correlated
+    EXISTS in a select list); the array is only cast when it is one (a VARIANT object cast to
+    ARRAY is an error). The project_uuid must be a JSON string (is_varchar), as elsewhere. -#}
+{% macro snowflake__contexts_envelope_has(doc, schema_prefix, with_project_uuid=false) -%}
+    coalesce(array_size(filter(
+        case when is_array({{ doc }}:"data") then cast({{ doc }}:"data" as array) end,
+        element -> coalesce(
+            startswith(cast(element:"schema" as varchar), '{{ schema_prefix }}'), false
+        )
+        {%- if with_project_uuid %}
+        and coalesce(is_varchar(element:"data"."project_uuid"), false)
+        and {{ telemetry_kpis.trim_whitespace(
+            'cast(element:"data"."project_uuid" as varchar)'
+        ) }} != ''
+        {%- endif %}
+    )) > 0, false)
+{%- endmacro %}
+
 
 {#-
     trim_whitespace(text_expr): the text without leading and trailing white space (space, tab,
@@ -113,4 +142,10 @@
 
 {% macro postgres__trim_whitespace(text_expr) -%}
     btrim({{ text_expr }}, {{ telemetry_kpis.whitespace_characters() }})
+{%- endmacro %}
+
+{#- Snowflake: trim(text, characters). The explicit varchar cast is a no-op for text; it also
+    keeps fakesnow 0.12.1 (the emulator of the tests) from dropping the characters argument. -#}
+{% macro snowflake__trim_whitespace(text_expr) -%}
+    trim(cast({{ text_expr }} as varchar), {{ telemetry_kpis.whitespace_characters() }})
 {%- endmacro %}

@@ -23,3 +23,7 @@
 {% macro postgres__evaluate_once() -%}
     offset 0
 {%- endmacro %}
+
+{#- Snowflake decides itself (common subexpressions of one row are computed once): nothing. -#}
+{% macro snowflake__evaluate_once() -%}
+{%- endmacro %}

@@ -63,6 +63,11 @@
     on {{ this }} ({{ columns | join(', ') }})
 {%- endmacro %}
 
+{#- Snowflake has no indexes on standard tables (micro-partition pruning): nothing to do. -#}
+{% macro snowflake__create_index(columns, name_suffix) -%}
+    select 1 as no_index_needed
+{%- endmacro %}
+
 
 {#-
     ensure_source_load_index(relation): on PostgreSQL, an index on the raw table's load
@@ -97,6 +102,10 @@
         end if;
     end
     $body$
+{%- endmacro %}
+
+{% macro snowflake__ensure_source_load_index(relation) -%}
+    select 1 as no_index_needed
 {%- endmacro %}
 
 

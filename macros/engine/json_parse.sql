@@ -30,6 +30,11 @@
     cast({{ text_expr }} as jsonb)
 {%- endmacro %}
 
+{#- Snowflake: a VARIANT (parsed once; field access does not re-read the text). -#}
+{% macro snowflake__json_parse(text_expr, paths) -%}
+    {{ telemetry_kpis.snowflake_parse_json(text_expr) }}
+{%- endmacro %}
+
 
 {% macro json_field(doc, path, paths) -%}
     {%- do telemetry_kpis.check_path_declared(path, paths, 'json_field') -%}
@@ -50,6 +55,13 @@
     {%- else -%}
         ({{ doc }} #>> '{ {{- path | join(",") -}} }')
     {%- endif -%}
+{%- endmacro %}
+
+{#- Snowflake: a VARIANT cast to varchar gives strings unquoted, numbers and booleans as text
+    ('true'/'false'), objects and arrays as JSON text, and JSON null as SQL NULL. A path
+    through a value that is not an object gives NULL. -#}
+{% macro snowflake__json_field(doc, path, paths) -%}
+    cast({{ doc }}{{ telemetry_kpis.snowflake_json_path(path) }} as varchar)
 {%- endmacro %}
 
 
@@ -76,6 +88,10 @@
     cast({{ text_expr }} as json)
 {%- endmacro %}
 
+{% macro snowflake__json_parse_subdocs(text_expr, paths) -%}
+    {{ telemetry_kpis.snowflake_parse_json(text_expr) }}
+{%- endmacro %}
+
 
 {% macro json_subdoc(doc, path, paths) -%}
     {%- do telemetry_kpis.check_path_declared(path, paths, 'json_subdoc') -%}
@@ -92,6 +108,13 @@
 
 {% macro postgres__json_subdoc(doc, path, paths) -%}
     nullif(cast({{ doc }} #> '{ {{- path | join(",") -}} }' as text), 'null')
+{%- endmacro %}
+
+{#- Snowflake: to_json of the VARIANT (compact JSON; a JSON null gives 'null', hence the nullif;
+    a missing key gives NULL). Snowflake does not keep an object's key order: a sub-document's
+    text may list its keys in another order than the source (only its parsed value is read). -#}
+{% macro snowflake__json_subdoc(doc, path, paths) -%}
+    nullif(to_json({{ doc }}{{ telemetry_kpis.snowflake_json_path(path) }}), 'null')
 {%- endmacro %}
 
 

@@ -20,3 +20,6 @@
 {% macro postgres__not_materialized() -%}
     not materialized
 {%- endmacro %}
+
+{% macro snowflake__not_materialized() -%}
+{%- endmacro %}

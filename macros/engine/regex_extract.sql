@@ -19,3 +19,8 @@
 {% macro postgres__regex_extract(text_expr, pattern) -%}
     substring({{ text_expr }} from {{ pattern }})
 {%- endmacro %}
+
+{#- Snowflake: regexp_substr gives NULL when nothing matches. -#}
+{% macro snowflake__regex_extract(text_expr, pattern) -%}
+    regexp_substr({{ text_expr }}, {{ pattern }})
+{%- endmacro %}

@@ -17,3 +17,8 @@
 {% macro postgres__sha256_hex(text_expr) -%}
     encode(sha256(convert_to({{ text_expr }}, 'UTF8')), 'hex')
 {%- endmacro %}
+
+{#- Snowflake: sha2 of the text's UTF-8 bytes, lower-case hex. -#}
+{% macro snowflake__sha256_hex(text_expr) -%}
+    sha2({{ text_expr }}, 256)
+{%- endmacro %}
