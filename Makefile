@@ -6,7 +6,7 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 export DO_NOT_TRACK := 1
 
-.PHONY: demo setup setup-spark test lint docs clean screenshot superset superset-setup
+.PHONY: demo setup setup-spark setup-snowflake test lint docs clean screenshot superset superset-setup
 
 ## demo: set up .venv, start a clean ./telemetry_kpis.duckdb, load a sample that ends yesterday,
 ## build the marts, print the KPIs (re-running replaces the demo warehouse and data/demo/)
@@ -21,6 +21,11 @@ setup:
 ## for DBT_TARGET=spark
 setup-spark:
 	@scripts/dev/setup_spark.sh
+
+## setup-snowflake: dbt-snowflake and the fakesnow emulator in their own venv (.snowflake/venv),
+## for DBT_TARGET=snowflake or snowflake_emulator (.snowflake/venv/bin/dbt) and the tests
+setup-snowflake:
+	@scripts/snowflake/setup.sh
 
 ## test: every test (the lint hooks, then pytest on DuckDB and PostgreSQL)
 test:

@@ -39,6 +39,13 @@
     try_parse_json({{ text_expr }})
 {%- endmacro %}
 
+{#- Snowflake: a VARIANT; try_parse_json gives NULL for text that is not JSON, and 'd' keeps
+    duplicate keys (the last one wins) where Snowflake would otherwise refuse the text: DuckDB
+    and PostgreSQL accept them too. -#}
+{% macro snowflake__parse_contexts_envelope(text_expr) -%}
+    {{ telemetry_kpis.snowflake_parse_json(text_expr) }}
+{%- endmacro %}
+
 
 {% macro contexts_envelope_is_valid(doc) -%}
     {{ return(adapter.dispatch('contexts_envelope_is_valid', 'telemetry_kpis')(doc)) }}
@@ -58,6 +65,10 @@
 
 {% macro spark__contexts_envelope_is_valid(doc) -%}
     coalesce(try_variant_get({{ doc }}, '$.data', 'array<variant>') is not null, false)
+{%- endmacro %}
+
+{% macro snowflake__contexts_envelope_is_valid(doc) -%}
+    coalesce(is_array({{ doc }}:"data"), false)
 {%- endmacro %}
 
 
@@ -118,6 +129,24 @@
     ), false)
 {%- endmacro %}
 
+{#- Snowflake: a FILTER over the `data` array (a lambda: Snowflake supports no correlated
+    EXISTS in a select list); the array is only cast when it is one (a VARIANT object cast to
+    ARRAY is an error). The project_uuid must be a JSON string (is_varchar), as elsewhere. -#}
+{% macro snowflake__contexts_envelope_has(doc, schema_prefix, with_project_uuid=false) -%}
+    coalesce(array_size(filter(
+        case when is_array({{ doc }}:"data") then cast({{ doc }}:"data" as array) end,
+        element -> coalesce(
+            startswith(cast(element:"schema" as varchar), '{{ schema_prefix }}'), false
+        )
+        {%- if with_project_uuid %}
+        and coalesce(is_varchar(element:"data"."project_uuid"), false)
+        and {{ telemetry_kpis.trim_whitespace(
+            'cast(element:"data"."project_uuid" as varchar)'
+        ) }} != ''
+        {%- endif %}
+    )) > 0, false)
+{%- endmacro %}
+
 
 {#-
     trim_whitespace(text_expr): the text without leading and trailing white space (space, tab,
@@ -146,4 +175,10 @@
 
 {% macro spark__trim_whitespace(text_expr) -%}
     trim(both {{ telemetry_kpis.whitespace_characters() }} from {{ text_expr }})
+{%- endmacro %}
+
+{#- Snowflake: trim(text, characters). The explicit varchar cast is a no-op for text; it also
+    keeps fakesnow 0.12.1 (the emulator of the tests) from dropping the characters argument. -#}
+{% macro snowflake__trim_whitespace(text_expr) -%}
+    trim(cast({{ text_expr }} as varchar), {{ telemetry_kpis.whitespace_characters() }})
 {%- endmacro %}

@@ -27,3 +27,7 @@
 {#- Spark plans each projected column once per row (common subexpressions): nothing to add. -#}
 {% macro spark__evaluate_once() -%}
 {%- endmacro %}
+
+{#- Snowflake decides itself (common subexpressions of one row are computed once): nothing. -#}
+{% macro snowflake__evaluate_once() -%}
+{%- endmacro %}

@@ -73,6 +73,42 @@
     ) as arrays
 {%- endmacro %}
 
+{#- Snowflake: the text parsed once (try_parse_json), then lateral flatten of the array; a value
+    that is not an array gives NULL, which flattens to no rows (flatten of an object would give
+    its members). `element` is to_json of the element (strings quoted, JSON null as 'null', as
+    on the other engines); flatten's index is 0-based. -#}
+{% macro snowflake__explode_json_array(relation, json_column, key, columns) -%}
+    {{ telemetry_kpis.snowflake_flatten_json_array(
+        relation, json_column, key, columns, ['to_json(elements.value) as element']
+    ) }}
+{%- endmacro %}
+
+{#- Snowflake: one row per element of the array at `key` of `json_column` (parsed once), with
+    the relation's `columns`, `element_index` and the `element_columns` (select expressions on
+    `elements.value`, a VARIANT). Shared by explode_json_array and explode_json_objects. -#}
+{% macro snowflake_flatten_json_array(relation, json_column, key, columns, element_columns) -%}
+    select
+        {%- for column in columns %}
+        arrays.{{ column }},
+        {%- endfor %}
+        {%- for element_column in element_columns %}
+        {{ element_column }},
+        {%- endfor %}
+        cast(elements.index + 1 as integer) as element_index
+    from (
+        select
+            {%- for column in columns %}
+            {{ column }},
+            {%- endfor %}
+            {{ telemetry_kpis.snowflake_parse_json(json_column) }}
+            {%- if key is not none %}:"{{ key }}"{% endif %} as array_value
+        from {{ relation }}
+    ) as arrays,
+        lateral flatten(
+            input => case when is_array(arrays.array_value) then arrays.array_value end
+        ) as elements
+{%- endmacro %}
+
 {#- PostgreSQL: one row per element of the array at `key` of `json_column` parsed ONCE as
     `json_type` (json keeps each element's text, jsonb gives binary elements), with the
     relation's `columns`, `element_index` and the `element_columns` (select expressions on

@@ -90,3 +90,12 @@
         from {{ relation }}
     ) as arrays
 {%- endmacro %}
+
+{#- Snowflake: the text parsed once into a VARIANT and its array flattened; each element is a
+    VARIANT already (nothing parsed again); element_doc and element_subdocs are the same. -#}
+{% macro snowflake__explode_json_objects(relation, json_column, key, columns, paths, subdoc_paths) -%}
+    {{ telemetry_kpis.snowflake_flatten_json_array(
+        relation, json_column, key, columns,
+        ['elements.value as element_doc', 'elements.value as element_subdocs']
+    ) }}
+{%- endmacro %}

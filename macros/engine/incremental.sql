@@ -68,6 +68,11 @@
     select 1 as no_index_needed
 {%- endmacro %}
 
+{#- Snowflake has no indexes on standard tables (micro-partition pruning): nothing to do. -#}
+{% macro snowflake__create_index(columns, name_suffix) -%}
+    select 1 as no_index_needed
+{%- endmacro %}
+
 
 {#-
     ensure_source_load_index(relation): on PostgreSQL, an index on the raw table's load
@@ -105,6 +110,10 @@
 {%- endmacro %}
 
 {% macro spark__ensure_source_load_index(relation) -%}
+    select 1 as no_index_needed
+{%- endmacro %}
+
+{% macro snowflake__ensure_source_load_index(relation) -%}
     select 1 as no_index_needed
 {%- endmacro %}
 

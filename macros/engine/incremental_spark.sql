@@ -99,8 +99,8 @@
 
 {#-
     delete_rows_where(relation, condition): delete the rows of `relation` for which the SQL
-    `condition` is true, as one statement to run (a hook): `delete from` on DuckDB and
-    PostgreSQL. On Spark (no DELETE on parquet) the table is rewritten without those rows
+    `condition` is true, as one statement to run (a hook): `delete from` on DuckDB,
+    PostgreSQL and Snowflake. On Spark (no DELETE on parquet) the table is rewritten without those rows
     (copy on write, run here, and only when a row matches) and the statement returned is a
     no-op; a row whose condition is null would be dropped there, so the condition must never
     be null (the callers test a not-null key with `in`).
@@ -118,6 +118,10 @@
 {%- endmacro %}
 
 {% macro postgres__delete_rows_where(relation, condition) -%}
+    delete from {{ relation }} where {{ condition }}
+{%- endmacro %}
+
+{% macro snowflake__delete_rows_where(relation, condition) -%}
     delete from {{ relation }} where {{ condition }}
 {%- endmacro %}
 

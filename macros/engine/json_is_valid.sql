@@ -36,11 +36,21 @@
     )
 {%- endmacro %}
 
+{#- Snowflake: try_parse_json (with 'd', duplicate keys accepted as on DuckDB and PostgreSQL)
+    gives NULL for text that is not JSON; the literal 'null' parses to a JSON null, which is not
+    SQL NULL. -#}
+{% macro snowflake__json_is_valid(text_expr) -%}
+    (
+        {{ telemetry_kpis.snowflake_parse_json(text_expr) }} is not null
+        and not {{ telemetry_kpis.contains_nul_escape(text_expr) }}
+    )
+{%- endmacro %}
+
 
 {#-
     contains_nul_escape(text_expr): true when the text holds the six characters `\u0000` (the
-    JSON escape of the NUL character). Spark reads backslash escapes in string literals, so
-    its literal doubles the backslash.
+    JSON escape of the NUL character). Spark and Snowflake read backslash escapes in string
+    literals, so their literal doubles the backslash.
 -#}
 {% macro contains_nul_escape(text_expr) -%}
     {{ return(adapter.dispatch('contains_nul_escape', 'telemetry_kpis')(text_expr)) }}
@@ -59,6 +69,11 @@
 {%- endmacro %}
 
 {% macro spark__contains_nul_escape(text_expr) -%}
+    (position('\\u0000' in {{ text_expr }}) > 0)
+{%- endmacro %}
+
+{#- Snowflake: a backslash in a string literal starts an escape there too. -#}
+{% macro snowflake__contains_nul_escape(text_expr) -%}
     (position('\\u0000' in {{ text_expr }}) > 0)
 {%- endmacro %}
 
@@ -144,6 +159,10 @@
 {%- endmacro %}
 
 {% macro spark__create_engine_functions() -%}
+    select 1 as no_engine_functions_needed
+{%- endmacro %}
+
+{% macro snowflake__create_engine_functions() -%}
     select 1 as no_engine_functions_needed
 {%- endmacro %}
 

@@ -35,6 +35,11 @@
     try_parse_json({{ text_expr }})
 {%- endmacro %}
 
+{#- Snowflake: a VARIANT (parsed once; field access does not re-read the text). -#}
+{% macro snowflake__json_parse(text_expr, paths) -%}
+    {{ telemetry_kpis.snowflake_parse_json(text_expr) }}
+{%- endmacro %}
+
 
 {% macro json_field(doc, path, paths) -%}
     {%- do telemetry_kpis.check_path_declared(path, paths, 'json_field') -%}
@@ -61,6 +66,13 @@
     JSON text; JSON null, a missing key and a path through a non-object give NULL. -#}
 {% macro spark__json_field(doc, path, paths) -%}
     try_variant_get({{ doc }}, '$.{{ path | join(".") }}', 'string')
+{%- endmacro %}
+
+{#- Snowflake: a VARIANT cast to varchar gives strings unquoted, numbers and booleans as text
+    ('true'/'false'), objects and arrays as JSON text, and JSON null as SQL NULL. A path
+    through a value that is not an object gives NULL. -#}
+{% macro snowflake__json_field(doc, path, paths) -%}
+    cast({{ doc }}{{ telemetry_kpis.snowflake_json_path(path) }} as varchar)
 {%- endmacro %}
 
 
@@ -91,6 +103,10 @@
     try_parse_json({{ text_expr }})
 {%- endmacro %}
 
+{% macro snowflake__json_parse_subdocs(text_expr, paths) -%}
+    {{ telemetry_kpis.snowflake_parse_json(text_expr) }}
+{%- endmacro %}
+
 
 {% macro json_subdoc(doc, path, paths) -%}
     {%- do telemetry_kpis.check_path_declared(path, paths, 'json_subdoc') -%}
@@ -112,6 +128,13 @@
 {#- Spark: minified JSON with object keys sorted (the variant's order); only parsed again. -#}
 {% macro spark__json_subdoc(doc, path, paths) -%}
     nullif(to_json(try_variant_get({{ doc }}, '$.{{ path | join(".") }}')), 'null')
+{%- endmacro %}
+
+{#- Snowflake: to_json of the VARIANT (compact JSON; a JSON null gives 'null', hence the nullif;
+    a missing key gives NULL). Snowflake does not keep an object's key order: a sub-document's
+    text may list its keys in another order than the source (only its parsed value is read). -#}
+{% macro snowflake__json_subdoc(doc, path, paths) -%}
+    nullif(to_json({{ doc }}{{ telemetry_kpis.snowflake_json_path(path) }}), 'null')
 {%- endmacro %}
 
 

@@ -29,6 +29,24 @@
     get_json_object({{ json_expr }}, '$.{{ path | join(".") }}')
 {%- endmacro %}
 
+{% macro snowflake__json_text(json_expr, path) -%}
+    cast(
+        {{ telemetry_kpis.snowflake_parse_json(json_expr) }}
+        {{- telemetry_kpis.snowflake_json_path(path) }} as varchar
+    )
+{%- endmacro %}
+
+{#- Snowflake helpers of the JSON macros: the text parsed to a VARIANT (try_parse_json: NULL
+    when not JSON; 'd': duplicate keys accepted, the last one wins, as PostgreSQL's jsonb does),
+    and a path in Snowflake's notation with quoted keys (`:"data"."schema"`, case-sensitive). -#}
+{% macro snowflake_parse_json(text_expr) -%}
+    try_parse_json({{ text_expr }}, 'd')
+{%- endmacro %}
+
+{% macro snowflake_json_path(path) -%}
+    :"{{ path | join('"."') }}"
+{%- endmacro %}
+
 
 {#-
     json_sub(json_expr, path): the JSON value at `path` as JSON text (objects and arrays kept
@@ -56,6 +74,15 @@
     models that read fields from the text use it. -#}
 {% macro spark__json_sub(json_expr, path) -%}
     to_json(try_variant_get(try_parse_json({{ json_expr }}), '$.{{ path | join(".") }}'))
+{%- endmacro %}
+
+{#- Snowflake: to_json of the VARIANT (JSON null gives 'null' as on the other engines, missing
+    gives NULL). Object keys come out in Snowflake's order, not the source's. -#}
+{% macro snowflake__json_sub(json_expr, path) -%}
+    to_json(
+        {{ telemetry_kpis.snowflake_parse_json(json_expr) }}
+        {{- telemetry_kpis.snowflake_json_path(path) }}
+    )
 {%- endmacro %}
 
 
@@ -91,6 +118,16 @@
     )
 {%- endmacro %}
 
+{% macro snowflake__json_is_array(json_expr, path) -%}
+    coalesce(
+        is_array(
+            {{ telemetry_kpis.snowflake_parse_json(json_expr) }}
+            {{- telemetry_kpis.snowflake_json_path(path) }}
+        ),
+        false
+    )
+{%- endmacro %}
+
 
 {#-
     json_is_object(json_expr, path): true when the value at `path` is a JSON object, false when
@@ -120,6 +157,16 @@
         try_variant_get(
             try_parse_json({{ json_expr }}), '$.{{ path | join(".") }}', 'map<string, variant>'
         ) is not null,
+        false
+    )
+{%- endmacro %}
+
+{% macro snowflake__json_is_object(json_expr, path) -%}
+    coalesce(
+        is_object(
+            {{ telemetry_kpis.snowflake_parse_json(json_expr) }}
+            {{- telemetry_kpis.snowflake_json_path(path) }}
+        ),
         false
     )
 {%- endmacro %}

@@ -23,3 +23,6 @@
 
 {% macro spark__not_materialized() -%}
 {%- endmacro %}
+
+{% macro snowflake__not_materialized() -%}
+{%- endmacro %}

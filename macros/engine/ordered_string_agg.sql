@@ -3,7 +3,7 @@
     `measure` of a group's rows with `delimiter_text` (a SQL string literal), in the order of
     `order_columns` (a list of column expressions, ascending), so the text is the same on every
     engine (pipeline identities hash it).
-    - DuckDB and PostgreSQL: dbt's listagg with its `order by`;
+    - DuckDB, PostgreSQL and Snowflake: dbt's listagg with its `order by`;
     - Spark: dbt's listagg cannot order there, so the rows are collected as structs (the order
       columns first), sorted with array_sort, and their measure joined.
 -#}
@@ -22,6 +22,10 @@
 {%- endmacro %}
 
 {% macro postgres__ordered_string_agg(measure, delimiter_text, order_columns) -%}
+    {{ dbt.listagg(measure, delimiter_text, 'order by ' ~ order_columns | join(', ')) }}
+{%- endmacro %}
+
+{% macro snowflake__ordered_string_agg(measure, delimiter_text, order_columns) -%}
     {{ dbt.listagg(measure, delimiter_text, 'order by ' ~ order_columns | join(', ')) }}
 {%- endmacro %}
 

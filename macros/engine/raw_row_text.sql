@@ -70,3 +70,11 @@
 {% macro spark__raw_row_text(relation_alias=none) -%}
     {{ telemetry_kpis.duckdb__raw_row_text(relation_alias) }}
 {%- endmacro %}
+
+{#- Snowflake: chained with || (as PostgreSQL), no argument-count question for concat(). -#}
+{% macro snowflake__raw_row_text(relation_alias=none) -%}
+    {%- set prefix = (relation_alias ~ '.') if relation_alias else '' -%}
+    {%- for column in telemetry_kpis.raw_atomic_columns() %}
+        coalesce({{ prefix }}{{ column }}, ''){% if not loop.last %} || chr(31) ||{% endif %}
+    {%- endfor %}
+{%- endmacro %}

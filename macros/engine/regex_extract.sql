@@ -24,3 +24,8 @@
 {% macro spark__regex_extract(text_expr, pattern) -%}
     nullif(regexp_extract({{ text_expr }}, {{ pattern }}, 0), '')
 {%- endmacro %}
+
+{#- Snowflake: regexp_substr gives NULL when nothing matches. -#}
+{% macro snowflake__regex_extract(text_expr, pattern) -%}
+    regexp_substr({{ text_expr }}, {{ pattern }})
+{%- endmacro %}

@@ -22,3 +22,9 @@
 {% macro spark__regex_matches(text_expr, pattern) -%}
     ({{ text_expr }} rlike {{ pattern }})
 {%- endmacro %}
+
+{#- Snowflake: regexp_like and rlike match the WHOLE text (implicitly anchored); regexp_instr
+    finds a match anywhere, as regexp_matches and ~ do. -#}
+{% macro snowflake__regex_matches(text_expr, pattern) -%}
+    (regexp_instr({{ text_expr }}, {{ pattern }}) > 0)
+{%- endmacro %}

@@ -21,3 +21,8 @@
 {% macro spark__sha256_hex(text_expr) -%}
     sha2({{ text_expr }}, 256)
 {%- endmacro %}
+
+{#- Snowflake: sha2 of the text's UTF-8 bytes, lower-case hex. -#}
+{% macro snowflake__sha256_hex(text_expr) -%}
+    sha2({{ text_expr }}, 256)
+{%- endmacro %}

@@ -39,6 +39,17 @@
     end
 {%- endmacro %}
 
+{#- Snowflake: `timestamp` in the models is TIMESTAMP_NTZ (Snowflake's default
+    TIMESTAMP_TYPE_MAPPING). The shape is checked first (regexp_like is a whole-text match; the
+    pattern is anchored anyway); try_cast (the text's format detected: ISO, space or T) then
+    gives NULL for an impossible date such as month 13. -#}
+{% macro snowflake__try_timestamp(text_expr) -%}
+    case
+        when regexp_like({{ text_expr }}, {{ telemetry_kpis.snowplow_timestamp_pattern() }})
+            then try_cast({{ text_expr }} as timestamp_ntz)
+    end
+{%- endmacro %}
+
 
 {#-
     iso_timestamp_to_utc(text_expr): an ISO 8601 timestamp with an offset or `Z` (as the CLI
@@ -84,6 +95,17 @@
     end
 {%- endmacro %}
 
+{#- Snowflake: read with its offset as TIMESTAMP_TZ, converted to UTC, the offset dropped
+    (TIMESTAMP_NTZ). Up to 9 fractional digits are kept (DuckDB and PostgreSQL keep 6). -#}
+{% macro snowflake__iso_timestamp_to_utc(text_expr) -%}
+    case
+        when regexp_like({{ text_expr }}, {{ telemetry_kpis.iso_timestamp_pattern() }})
+            then cast(
+                convert_timezone('UTC', try_cast({{ text_expr }} as timestamp_tz)) as timestamp_ntz
+            )
+    end
+{%- endmacro %}
+
 
 {#-
     days_between(start_date, end_date): whole calendar days from start_date to end_date
@@ -109,29 +131,44 @@
     datediff(cast({{ end_date }} as date), cast({{ start_date }} as date))
 {%- endmacro %}
 
+{% macro snowflake__days_between(start_date, end_date) -%}
+    datediff('day', cast({{ start_date }} as date), cast({{ end_date }} as date))
+{%- endmacro %}
 
 {#-
-    epoch_seconds(timestamp_expr): seconds since 1970-01-01 00:00:00 of a timestamp without
-    time zone (read as UTC), with its microseconds as the fraction; subtract two to get a
-    duration in seconds.
+    seconds_between(start_at, end_at): the time from start_at to end_at in seconds with its
+    fraction (microseconds), negative when end_at is earlier: a parenthesised number (double
+    on DuckDB and Spark, numeric on PostgreSQL and Snowflake) that the caller casts or divides.
 -#}
-{% macro epoch_seconds(timestamp_expr) -%}
-    {{ return(adapter.dispatch('epoch_seconds', 'telemetry_kpis')(timestamp_expr)) }}
+{% macro seconds_between(start_at, end_at) -%}
+    {{ return(adapter.dispatch('seconds_between', 'telemetry_kpis')(start_at, end_at)) }}
 {%- endmacro %}
 
-{% macro default__epoch_seconds(timestamp_expr) -%}
-    {{ telemetry_kpis.engine_not_implemented('epoch_seconds') }}
+{% macro default__seconds_between(start_at, end_at) -%}
+    {{ telemetry_kpis.engine_not_implemented('seconds_between') }}
 {%- endmacro %}
 
-{% macro duckdb__epoch_seconds(timestamp_expr) -%}
-    extract(epoch from {{ timestamp_expr }})
+{% macro duckdb__seconds_between(start_at, end_at) -%}
+    (extract(epoch from {{ end_at }}) - extract(epoch from {{ start_at }}))
 {%- endmacro %}
 
-{% macro postgres__epoch_seconds(timestamp_expr) -%}
-    extract(epoch from {{ timestamp_expr }})
+{% macro postgres__seconds_between(start_at, end_at) -%}
+    (extract(epoch from {{ end_at }}) - extract(epoch from {{ start_at }}))
 {%- endmacro %}
 
-{#- Spark: the microseconds as a double divided by a million, as DuckDB computes it. -#}
-{% macro spark__epoch_seconds(timestamp_expr) -%}
-    (cast(unix_micros({{ timestamp_expr }}) as double) / 1000000)
+{#- Snowflake: extract(epoch ...) gives whole seconds there, so the difference is counted in
+    microseconds (datediff counts unit boundaries: exact for microsecond timestamps); an
+    integer divided by an integer is an exact NUMBER with 6 decimals. -#}
+{% macro snowflake__seconds_between(start_at, end_at) -%}
+    (datediff('microsecond', {{ start_at }}, {{ end_at }}) / 1000000)
 {%- endmacro %}
+
+{#- Spark: each timestamp's microseconds as a double divided by a million, then the difference,
+    as DuckDB's extract(epoch ...) computes it. -#}
+{% macro spark__seconds_between(start_at, end_at) -%}
+    (
+        cast(unix_micros({{ end_at }}) as double) / 1000000
+        - cast(unix_micros({{ start_at }}) as double) / 1000000
+    )
+{%- endmacro %}
+

@@ -1,7 +1,7 @@
 {#-
     type_double(): the SQL name of an 8-byte floating point type, the type of every published
     value: `double precision` on DuckDB and PostgreSQL (DuckDB's `float` is 4 bytes, so dbt's
-    type_float would change values there), `double` on Spark.
+    type_float would change values there), `double` on Spark and Snowflake.
 -#}
 {% macro type_double() -%}
     {{ return(adapter.dispatch('type_double', 'telemetry_kpis')()) }}
@@ -20,5 +20,9 @@
 {%- endmacro %}
 
 {% macro spark__type_double() -%}
+    double
+{%- endmacro %}
+
+{% macro snowflake__type_double() -%}
     double
 {%- endmacro %}

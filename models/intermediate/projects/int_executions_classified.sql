@@ -105,7 +105,7 @@ crossing_rollups as (
         execution_id,
         max(event_at) as finished_at,
         max(exit_code) as exit_code,
-        bool_or(event_kind = 'exit_event') as has_exit_event,
+        {{ dbt.bool_or("event_kind = 'exit_event'") }} as has_exit_event,
         count(*) as event_count
     from crossing_events
     group by execution_id

@@ -143,9 +143,9 @@ joined as (
         cast(project_events.first_event_at as date) as first_event_date,
         cast(project_events.last_event_at as date) as last_event_date,
         cast(
-            {{ telemetry_kpis.epoch_seconds('project_events.last_event_at') }}
-            - {{ telemetry_kpis.epoch_seconds('project_events.first_event_at') }}
-            as {{ telemetry_kpis.type_double() }}
+            {{ telemetry_kpis.seconds_between(
+                'project_events.first_event_at', 'project_events.last_event_at'
+            ) }} as {{ telemetry_kpis.type_double() }}
         ) as lifespan_seconds,
         project_events.event_count,
         project_events.ip_hash_count,

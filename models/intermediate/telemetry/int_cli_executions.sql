@@ -155,7 +155,7 @@ aggregated as (
 
     select
         execution_id,
-        bool_or(is_legacy_struct) as is_legacy_struct,
+        {{ dbt.bool_or("is_legacy_struct") }} as is_legacy_struct,
         min(project_id) as project_id,
         min(project_uuid_source) as project_uuid_source,
         min(client_id) as client_id,
@@ -163,12 +163,12 @@ aggregated as (
         min(event_at) as started_at,
         max(event_at) as finished_at,
         max(exit_code) as exit_code,
-        bool_or(event_kind = 'exit_event') as has_exit_event,
+        {{ dbt.bool_or("event_kind = 'exit_event'") }} as has_exit_event,
         min(environment_name_hash) as environment_name_hash,
         min(meltano_version) as meltano_version,
         min(python_version) as python_version,
         min(system_name) as system_name,
-        bool_or(is_ci_environment) as is_ci_environment,
+        {{ dbt.bool_or("is_ci_environment") }} as is_ci_environment,
         min(environment_context_uuid) as environment_context_uuid,
         min(parent_context_uuid) as parent_context_uuid,
         count(*) as event_count,

@@ -94,7 +94,7 @@ final as (
         min(plugin_pip_url_hash) as plugin_pip_url_hash,
         min(plugin_namespace_hash) as plugin_namespace_hash,
         min(plugin_executable_hash) as plugin_executable_hash,
-        bool_or(is_command_list) as is_command_list,
+        {{ dbt.bool_or("is_command_list") }} as is_command_list,
         count(*) as entry_count,
         min(event_at) as first_seen_at,
         max(uploaded_at) as last_uploaded_at,

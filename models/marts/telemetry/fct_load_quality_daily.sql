@@ -121,12 +121,10 @@ final as (
     select
         *,
         cast(
-            (
-                {{ telemetry_kpis.epoch_seconds(
-                    'cast(' ~ dbt.dateadd('day', 1, 'date_day') ~ ' as timestamp)'
-                ) }}
-                - {{ telemetry_kpis.epoch_seconds('newest_event_at') }}
-            ) / 3600.0 as {{ telemetry_kpis.type_double() }}
+            {{ telemetry_kpis.seconds_between(
+                'newest_event_at',
+                'cast(' ~ dbt.dateadd('day', 1, 'date_day') ~ ' as timestamp)'
+            ) }} / 3600.0 as {{ telemetry_kpis.type_double() }}
         ) as data_freshness_hours
     from daily
 
