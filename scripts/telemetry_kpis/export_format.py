@@ -33,6 +33,8 @@ def _number(value: float | Decimal) -> str:
         return "NaN"
     if math.isinf(number):
         return "Infinity" if number > 0 else "-Infinity"
+    if not number.is_integer():  # e.g. 24.000000000001 and 23.999999999999 are both 24
+        number = float(f"{number:.{SIGNIFICANT_DIGITS}g}")
     if number.is_integer() and abs(number) < _EXACT_DOUBLE:
         return str(int(number))
     return repr(float(f"{number:.{SIGNIFICANT_DIGITS}g}"))

@@ -120,12 +120,15 @@ final as (
 
     select
         *,
-        cast(
-            (
+        -- in doubles on every engine (PostgreSQL's epoch is numeric, DuckDB's a double): the
+        -- same value to the last bit, so exports of the marts compare equal across engines
+        (
+            cast(
                 extract(epoch from cast({{ dbt.dateadd('day', 1, 'date_day') }} as timestamp))
-                - extract(epoch from newest_event_at)
-            ) / 3600.0 as double precision
-        ) as data_freshness_hours
+                as double precision
+            )
+            - cast(extract(epoch from newest_event_at) as double precision)
+        ) / 3600.0 as data_freshness_hours
     from daily
 
 )
