@@ -37,6 +37,10 @@ def spark_conf(settings: Settings) -> dict[str, str]:
         "spark.driver.memory": env.get("KPIS_SPARK_DRIVER_MEMORY", "2g"),
         "spark.sql.shuffle.partitions": env.get("KPIS_SPARK_SHUFFLE_PARTITIONS", "4"),
         "spark.ui.enabled": "false",
+        # The Derby metastore cannot filter partitions on bigint keys (the raw tables' load
+        # id): `where _load_id = 3` fails (INTERNAL_ERROR_HIVE_METASTORE_PARTITION_FILTER)
+        # unless Spark may list the partitions and filter them itself.
+        "spark.sql.hive.metastorePartitionPruningFallbackOnException": "true",
     }
 
 
