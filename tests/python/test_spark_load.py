@@ -1,7 +1,7 @@
 """DBT_TARGET=spark: `kpis load` gives the raw tables a DuckDB load gives (rows, rejects and
 their reasons, load_log), skips a file loaded before, and a load that fails or dies after
 inserting its rows leaves nothing that counts; `kpis summary`, `check` and `export` read
-marts on Spark as on DuckDB.
+marts on Spark as on DuckDB, and `kpis report` writes its page from them.
 
 Spark runs only in subprocesses (one per warehouse folder at a time): `kpis` itself, or
 spark_helpers.py for what the CLI cannot do. Skipped without pyspark unless
@@ -173,6 +173,12 @@ def test_summary_check_and_export_read_marts_on_spark(tmp_path: Path) -> None:
         evaluation.pop("generated_at")  # when each ran
     assert evaluations[0] == evaluations[1]
     assert spark_check.stdout.count('"status"') > 5
+
+    report = kpis("report", "--as-of", AS_OF.isoformat(), "--no-quality", "--output-dir",
+                  str(tmp_path / "report"), env=spark)  # fmt: skip
+    assert report.returncode == 0 and "Traceback" not in report.stderr, report.stderr
+    assert len(list((tmp_path / "report").glob("*.png"))) > 5
+    assert (tmp_path / "report" / "index.html").stat().st_size > 1000
 
     out = tmp_path / "out"
     duck_export, spark_export = (
