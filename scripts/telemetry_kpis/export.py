@@ -27,7 +27,7 @@ exports of the same build compare equal byte for byte.
             rounded to 12 significant digits (Python's repr of that double, e.g. 0.885,
             1e-07); text as stored; null is an empty field in CSV
   Parquet   the same values typed: whole-number columns BIGINT, other numbers DOUBLE,
-            booleans, dates, timestamps (UTC), text VARCHAR
+            booleans, dates, timestamps (UTC), text VARCHAR (and a column of only nulls)
 The file is written under a temporary name next to it and renamed when complete.
 
 examples:
