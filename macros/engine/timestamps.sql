@@ -137,8 +137,11 @@
 
 {#-
     seconds_between(start_at, end_at): the time from start_at to end_at in seconds with its
-    fraction (microseconds), negative when end_at is earlier: a parenthesised number (double
-    on DuckDB and Spark, numeric on PostgreSQL and Snowflake) that the caller casts or divides.
+    fraction, negative when end_at is earlier, as a double: the exact difference in
+    microseconds divided by a million. Every engine gives the same double (the nearest to the
+    exact quotient), so a duration or a freshness is equal to the last bit across warehouses
+    and the 5-minute lifespan boundary is exact (a difference of two epoch doubles, each
+    rounded near 1.8e9 seconds, is not).
 -#}
 {% macro seconds_between(start_at, end_at) -%}
     {{ return(adapter.dispatch('seconds_between', 'telemetry_kpis')(start_at, end_at)) }}
@@ -149,26 +152,19 @@
 {%- endmacro %}
 
 {% macro duckdb__seconds_between(start_at, end_at) -%}
-    (extract(epoch from {{ end_at }}) - extract(epoch from {{ start_at }}))
+    (cast(epoch_us({{ end_at }}) - epoch_us({{ start_at }}) as double) / 1000000)
 {%- endmacro %}
 
+{#- PostgreSQL: the interval's epoch is an exact numeric (days, seconds and microseconds). -#}
 {% macro postgres__seconds_between(start_at, end_at) -%}
-    (extract(epoch from {{ end_at }}) - extract(epoch from {{ start_at }}))
+    cast(extract(epoch from ({{ end_at }} - {{ start_at }})) as double precision)
 {%- endmacro %}
 
-{#- Snowflake: extract(epoch ...) gives whole seconds there, so the difference is counted in
-    microseconds (datediff counts unit boundaries: exact for microsecond timestamps); an
-    integer divided by an integer is an exact NUMBER with 6 decimals. -#}
+{#- Snowflake: datediff counts microsecond boundaries: exact for microsecond timestamps. -#}
 {% macro snowflake__seconds_between(start_at, end_at) -%}
-    (datediff('microsecond', {{ start_at }}, {{ end_at }}) / 1000000)
+    (cast(datediff('microsecond', {{ start_at }}, {{ end_at }}) as double) / 1000000)
 {%- endmacro %}
 
-{#- Spark: each timestamp's microseconds as a double divided by a million, then the difference,
-    as DuckDB's extract(epoch ...) computes it. -#}
 {% macro spark__seconds_between(start_at, end_at) -%}
-    (
-        cast(unix_micros({{ end_at }}) as double) / 1000000
-        - cast(unix_micros({{ start_at }}) as double) / 1000000
-    )
+    (cast(unix_micros({{ end_at }}) - unix_micros({{ start_at }}) as double) / 1000000)
 {%- endmacro %}
-

@@ -170,11 +170,31 @@ def check_warehouse(settings: Settings) -> None:
     """
     from telemetry_kpis.load.connections import duckdb_connect, pg_connect
 
+    if settings.target == "spark":
+        check_spark(settings)
+        return
     settings.check_duckdb_file(must_exist=True)
     if settings.target == "duckdb":
         duckdb_connect(settings, path=settings.duckdb_path).close()
     else:
         pg_connect(settings).close()
+
+
+def check_spark(settings: Settings) -> None:
+    """On Spark: pyspark and Java present, the warehouse folder usable, and the rows of
+    unfinished loads dropped (dbt reads the raw tables, which have no transactions).
+
+    This starts the process's Spark session with the profile's settings; dbt-spark's session
+    method then reuses it (``getOrCreate``).
+    """
+    import importlib.util
+
+    from telemetry_kpis.load.spark_tables import drop_uncommitted_loads
+    from telemetry_kpis.spark_session import SETUP_HINT, spark_session
+
+    if importlib.util.find_spec("pyspark") is None:
+        raise UserError(f"DBT_TARGET=spark needs pyspark, which is not installed: {SETUP_HINT}")
+    drop_uncommitted_loads(spark_session(settings), command="build")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -173,7 +173,7 @@ def gather(
     )
 
     settings = Settings.from_env()
-    engine = settings.engine(must_exist=True)
+    engine = settings.marts_engine(must_exist=True)
     moment = as_of_time(as_of)
     day = as_of or moment.date()
     try:

@@ -26,6 +26,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "metrics": ("telemetry_kpis.metrics", "list the published metrics (the metric registry)"),
     "check": ("telemetry_kpis.check", "evaluate key results and health metrics; exit 1 on alarm"),
     "report": ("telemetry_kpis.report.command", "write the static HTML report with charts"),
+    "export": (
+        "telemetry_kpis.export",
+        "export a marts table to CSV or Parquet (the same bytes on every target)",
+    ),
     "dashboards": (
         "telemetry_kpis.dashboards.command",
         "write the Apache Superset dashboards of the OKRs (an import bundle)",
@@ -38,9 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 EPILOG = """\
 warehouse (environment variables):
-  DBT_TARGET          duckdb (default) or postgres
+  DBT_TARGET          duckdb (default), postgres or spark
   KPIS_DUCKDB_PATH    DuckDB file (default ./telemetry_kpis.duckdb)
   KPIS_PG_HOST, KPIS_PG_PORT, KPIS_PG_USER, KPIS_PG_PASSWORD, KPIS_PG_DATABASE
+  KPIS_SPARK_DIR      Spark warehouse folder (default ./data/spark; `make setup-spark`)
 
 typical run:
   kpis generate --projects 200 --days 120 --output data/sample.jsonl

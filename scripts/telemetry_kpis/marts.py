@@ -5,15 +5,20 @@ Only fixed statements with bound parameters: nothing a user types ever becomes S
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from telemetry_kpis.errors import UserError
 
 if TYPE_CHECKING:
     import pandas as pd
     import sqlalchemy
+
+    from telemetry_kpis.spark_marts import SparkEngine
+
+    #: What the readers run on: a SQLAlchemy engine, or Spark's (spark_marts).
+    MartsEngine = sqlalchemy.Engine | SparkEngine
 
 MARTS_SCHEMA = "marts"
 
@@ -78,11 +83,10 @@ def _first_line(exc: BaseException) -> str:
     return text.splitlines()[0] if text else type(exc).__name__
 
 
-def _read(
-    engine: sqlalchemy.Engine, statement: sqlalchemy.Select, name: str, columns: tuple[str, ...]
-) -> pd.DataFrame:
+def _rows(
+    engine: MartsEngine, statement: sqlalchemy.Executable, name: str
+) -> list[tuple[Any, ...]]:
     """Run a fixed statement; a missing table or column is one line asking for a build."""
-    import pandas as pd
     import sqlalchemy as sa
 
     try:
@@ -93,10 +97,48 @@ def _read(
             f"cannot read {MARTS_SCHEMA}.{name} ({_first_line(exc)}): run `kpis build` "
             f"first, or check DBT_TARGET and the KPIS_* variables"
         ) from None
-    return pd.DataFrame([tuple(r) for r in rows], columns=list(columns))
+    return [tuple(r) for r in rows]
 
 
-def read_kpi_values(engine: sqlalchemy.Engine) -> pd.DataFrame:
+def _read(
+    engine: MartsEngine, statement: sqlalchemy.Select, name: str, columns: tuple[str, ...]
+) -> pd.DataFrame:
+    """The rows of a fixed statement as a DataFrame (see :func:`_rows`)."""
+    import pandas as pd
+
+    return pd.DataFrame(_rows(engine, statement, name), columns=list(columns))
+
+
+def read_table_rows(
+    engine: MartsEngine, name: str, columns: Sequence[str]
+) -> list[tuple[Any, ...]]:
+    """Every row of ``marts.<name>`` (its ``columns``, in that order), as the engine returns
+    them (``kpis export``; the name and columns come from :func:`read_marts_columns`)."""
+    import sqlalchemy as sa
+
+    table = _table(name, tuple(columns))
+    return _rows(engine, sa.select(*table.c), name)
+
+
+def read_marts_columns(engine: MartsEngine) -> dict[str, list[str]]:
+    """Every table of the marts schema and its columns in order ({} when there is none)."""
+    import sqlalchemy as sa
+
+    from telemetry_kpis.spark_marts import SparkEngine
+
+    if isinstance(engine, SparkEngine):
+        return engine.table_columns(MARTS_SCHEMA)
+    statement = sa.text(
+        "select table_name, column_name from information_schema.columns "
+        "where table_schema = :schema order by table_name, ordinal_position"
+    ).bindparams(schema=MARTS_SCHEMA)
+    found: dict[str, list[str]] = {}
+    for table, column in _rows(engine, statement, "*"):
+        found.setdefault(str(table), []).append(str(column))
+    return found
+
+
+def read_kpi_values(engine: MartsEngine) -> pd.DataFrame:
     """Every row of ``marts.kpi_values`` (a few thousand rows), as the engine returns them.
 
     Nulls are kept (a rate without a denominator is null); ``evaluate.prepare_kpi_values``
@@ -112,7 +154,7 @@ def read_kpi_values(engine: sqlalchemy.Engine) -> pd.DataFrame:
 
 
 def read_kpi_values_by_segment(
-    engine: sqlalchemy.Engine, series: Iterable[tuple[str, str, str]]
+    engine: MartsEngine, series: Iterable[tuple[str, str, str]]
 ) -> pd.DataFrame:
     """The rows of ``marts.kpi_values_by_segment`` of the (metric, grain, segment kind) series
     asked for (bound parameters; nothing read when none is asked for)."""
@@ -131,9 +173,7 @@ def read_kpi_values_by_segment(
     return _read(engine, statement, "kpi_values_by_segment", SEGMENT_COLUMNS)
 
 
-def read_kpi_drivers(
-    engine: sqlalchemy.Engine, periods: Iterable[tuple[str, str, date]]
-) -> pd.DataFrame:
+def read_kpi_drivers(engine: MartsEngine, periods: Iterable[tuple[str, str, date]]) -> pd.DataFrame:
     """The rows of ``marts.kpi_drivers`` of the (metric, grain, period_start) periods asked
     for (bound parameters).
 
@@ -185,7 +225,7 @@ def _empty(columns: tuple[str, ...]) -> pd.DataFrame:
     return pd.DataFrame(columns=list(columns))
 
 
-def read_newest_execution_at(engine: sqlalchemy.Engine, before: datetime) -> datetime | None:
+def read_newest_execution_at(engine: MartsEngine, before: datetime) -> datetime | None:
     """``max(started_at)`` of ``marts.fct_cli_executions`` before ``before`` (naive UTC).
 
     None when the table is empty or missing (the freshness check then reports "no data").

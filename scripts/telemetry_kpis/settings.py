@@ -21,6 +21,8 @@ from telemetry_kpis.errors import UserError, WarehouseUnavailable
 if TYPE_CHECKING:
     import sqlalchemy
 
+    from telemetry_kpis.spark_marts import SparkEngine
+
 SUPPORTED_TARGETS = ("duckdb", "postgres", "spark")
 
 CONFIGURE_HINT = (
@@ -163,13 +165,25 @@ class Settings:
             database=self.pg_database,
         ).render_as_string(hide_password=False)
 
+    def marts_engine(self, *, must_exist: bool = True) -> sqlalchemy.Engine | SparkEngine:
+        """What the marts readers run their SQLAlchemy statements on: the target's engine,
+        or on Spark a :class:`SparkEngine` (the statements compiled to Spark SQL)."""
+        if self.target == "spark":
+            from telemetry_kpis.spark_marts import SparkEngine
+
+            return SparkEngine.start(self, must_exist=must_exist)
+        return self.engine(must_exist=must_exist)
+
     def engine(self, *, must_exist: bool = True) -> sqlalchemy.Engine:
         """A SQLAlchemy engine for the target, checked to be reachable.
 
         With ``must_exist`` a missing DuckDB file is an error (reading marts); without it the
-        file is created (loading raw data).
+        file is created (loading raw data). Spark has none: see :meth:`marts_engine`.
         """
         import sqlalchemy
+
+        if self.target == "spark":
+            raise UserError("DBT_TARGET=spark has no SQLAlchemy engine (see marts_engine)")
 
         self.check_duckdb_file(must_exist)
         connect_args = {} if self.target == "duckdb" else {"connect_timeout": 5}

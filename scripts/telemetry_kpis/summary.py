@@ -11,14 +11,11 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from telemetry_kpis.errors import UserError
 from telemetry_kpis.registry import Metric, summary_metrics
 from telemetry_kpis.settings import Settings
-
-if TYPE_CHECKING:
-    from sqlalchemy import Row
 
 HELP = "print the headline KPIs of the last months from marts.kpi_values"
 DESCRIPTION = """\
@@ -60,11 +57,12 @@ def _label(metric: Metric) -> str:
 
 def _read(
     settings: Settings, daily: Sequence[Metric]
-) -> tuple[list[Row[Any]], dict[str, tuple[date, Any]]]:
-    """The monthly rows, and the latest (day, value) of each daily headline metric."""
+) -> tuple[list[Any], dict[str, tuple[date, Any]]]:
+    """The monthly rows (named rows: SQLAlchemy's, or Spark's), and the latest (day, value)
+    of each daily headline metric."""
     import sqlalchemy
 
-    engine = settings.engine(must_exist=True)
+    engine = settings.marts_engine(must_exist=True)
     try:
         with engine.connect() as connection:
             rows = list(connection.execute(sqlalchemy.text(MONTHS_QUERY)).all())
@@ -84,9 +82,7 @@ def _read(
     return rows, latest
 
 
-def month_table(
-    rows: Sequence[Row[Any]], monthly: Sequence[Metric], months: int
-) -> tuple[str, bool]:
+def month_table(rows: Sequence[Any], monthly: Sequence[Metric], months: int) -> tuple[str, bool]:
     """The table of the last ``months`` months, and whether a month in it is in progress."""
     from tabulate import tabulate
 

@@ -1,95 +1,119 @@
-"""Spark in tests: a local Spark warehouse per test folder, and its tables read back.
+"""Spark-side steps of test_spark_load.py, each run as its own process (one Spark process per
+warehouse folder at a time, and none in the pytest process):
 
-A Spark warehouse is a folder (KPIS_SPARK_DIR: Derby metastore and parquet tables) that one
-process at a time may open, so tables are read in a subprocess (one Spark session for all the
-tables asked for), never in the pytest process while `kpis` runs.
+    python spark_helpers.py dump OUT.json          the raw tables, as JSON
+    python spark_helpers.py fail-after-insert FILE  a load that fails after inserting its rows
+    python spark_helpers.py killed FILE             a load whose process dies in the same place
+    python spark_helpers.py marts                   the synthetic marts of kpi_marts
 
-The Spark tests need pyspark (``make setup-spark``) and Java 17: without them they are skipped,
-unless KPIS_REQUIRE_SPARK=1 (CI), which makes them fail instead.
+The warehouse is the one of the environment (DBT_TARGET=spark, KPIS_SPARK_DIR).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
-import shutil
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
-import pytest
-from conftest import REPO, _base_env
-
-#: bookkeeping columns that name the dbt run that last wrote a row: they differ between runs
-BATCH_MARKERS = {"_changed_at", "_kept_at", "_batch_at", "_loaded_at"}
-
-
-def require_spark() -> None:
-    """Skip (or fail, with KPIS_REQUIRE_SPARK=1) when pyspark or Java is missing."""
-    missing = []
-    if importlib.util.find_spec("pyspark") is None:
-        missing.append("pyspark (make setup-spark)")
-    if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
-        missing.append("Java 17")
-    if not missing:
-        return
-    message = "Spark tests need " + " and ".join(missing)
-    if os.environ.get("KPIS_REQUIRE_SPARK") == "1":
-        pytest.fail(message + " (KPIS_REQUIRE_SPARK=1)")
-    pytest.skip(message)
-
-
-def spark_env_for(folder: Path) -> dict[str, str]:
-    """Environment for `kpis` on a local Spark warehouse in ``folder`` (dbt state too)."""
-    env = _base_env(folder)
-    env["DBT_TARGET"] = "spark"
-    env["KPIS_SPARK_DIR"] = str(folder / "spark")
-    return env
-
-
-_READ_TABLES = """
-import datetime, decimal, json, sys
+from telemetry_kpis.load import LoadFailed, load_files
+from telemetry_kpis.load.contract import TABLE_COLUMNS
+from telemetry_kpis.load.spark_writer import SparkWriter
 from telemetry_kpis.settings import Settings
 from telemetry_kpis.spark_session import spark_session
 
-def plain(value):
-    if isinstance(value, (datetime.datetime, datetime.date)):
-        return value.isoformat()
-    if isinstance(value, decimal.Decimal):
-        return float(value)
-    return value
+#: Columns whose values are the moment of the load (they differ between two loads).
+LOAD_MOMENTS = {"_loaded_at", "rejected_at", "loaded_at"}
 
-session = spark_session(Settings.from_env())
-out = {}
-for table in sys.argv[2:]:
-    frame = session.table(table)
-    out[table] = {
-        "columns": frame.columns,
-        "rows": [[plain(value) for value in row] for row in frame.collect()],
+
+def compared_columns(table: str) -> list[str]:
+    return [c for c in TABLE_COLUMNS[table] if c not in LOAD_MOMENTS]
+
+
+def _select(table: str, micros: str) -> str:
+    """The compared columns of raw.<table>, timestamps as epoch microseconds (``micros``)."""
+    types = TABLE_COLUMNS[table]
+    columns = [
+        f"{micros}(`{c}`)" if types[c] == "timestamp" else f"`{c}`" for c in compared_columns(table)
+    ]
+    return f"select {', '.join(columns)} from raw.{table}"
+
+
+def dump(out: Path) -> None:
+    spark = spark_session(Settings.from_env())
+    tables = {
+        t: [list(r) for r in spark.sql(_select(t, "unix_micros")).collect()] for t in TABLE_COLUMNS
     }
-with open(sys.argv[1], "w") as handle:
-    json.dump(out, handle)
-"""
+    partitions = {
+        t: sorted(str(r[0]) for r in spark.sql(f"show partitions raw.{t}").collect())
+        for t in ("snowplow_events", "snowplow_events_rejected")
+    }
+    out.write_text(json.dumps({"tables": tables, "partitions": partitions}))
 
 
-def read_spark_tables(
-    env: dict[str, str], tables: list[str], folder: Path
-) -> dict[str, tuple[list[str], list[tuple[Any, ...]]]]:
-    """Every row of each ``schema.table`` of the Spark warehouse, with its column names."""
-    target = folder / "spark_tables.json"
-    result = subprocess.run(
-        [sys.executable, "-c", _READ_TABLES, str(target), *tables],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=900,
+class FailingWriter(SparkWriter):
+    """Fails after the load's rows and rejects are in the raw tables, before its log row."""
+
+    def _write_log(self, row) -> None:  # noqa: ANN001
+        events = self.spark.sql(
+            f"select count(*) from raw.snowplow_events where _load_id = {self._load_id}"
+        ).collect()[0][0]
+        print(f"inserted {events} rows of load {self._load_id}", flush=True)
+        if sys.argv[1] == "killed":
+            os._exit(3)  # no rollback, no cleanup: as if the process were killed
+        raise RuntimeError("simulated failure after the insert")
+
+
+def failing_load(path: Path) -> None:
+    try:
+        load_files(Settings.from_env(), [path], progress=False, writer_factory=FailingWriter)
+    except (RuntimeError, LoadFailed) as exc:
+        print(f"failed: {exc}")
+
+
+def marts() -> None:
+    sys.path.insert(0, str(Path(__file__).parent))
+    from kpi_marts import (
+        CHANGE_COLUMNS,
+        COLUMNS,
+        DRIVER_COLUMNS,
+        SEGMENT_COLUMNS,
+        TYPES,
+        make_kpi_values,
+        with_changes,
     )
-    assert result.returncode == 0, result.stderr[-4000:]
-    data = json.loads(target.read_text())
-    return {
-        table: (content["columns"], [tuple(row) for row in content["rows"]])
-        for table, content in data.items()
+
+    spark = spark_session(Settings.from_env())
+    spark.sql("create database if not exists marts")
+    frames = {
+        "kpi_values": (COLUMNS + CHANGE_COLUMNS, with_changes(make_kpi_values())),
+        "kpi_values_by_segment": (SEGMENT_COLUMNS, None),
+        "kpi_drivers": (DRIVER_COLUMNS, None),
     }
+    for name, (columns, frame) in frames.items():
+        schema = ", ".join(f"{c} {TYPES.get(c, ('double',))[0]}" for c in columns)
+        schema = schema.replace("varchar", "string")
+        rows = []
+        if frame is not None:
+            typed = frame[columns].astype(object).where(frame[columns].notna(), None)
+            rows = [tuple(r) for r in typed.itertuples(index=False)]
+        spark.sql(f"drop table if exists marts.{name}")
+        spark.createDataFrame(rows, schema).write.saveAsTable(f"marts.{name}", format="parquet")
+    spark.sql("drop table if exists marts.fct_cli_executions")
+    spark.sql(
+        "create table marts.fct_cli_executions (execution_id string, started_at timestamp) "
+        "using parquet"
+    )
+    spark.sql("insert into marts.fct_cli_executions values ('e1', timestamp '2026-11-20 10:00')")
+
+
+if __name__ == "__main__":
+    command = sys.argv[1]
+    if command == "dump":
+        dump(Path(sys.argv[2]))
+    elif command in ("fail-after-insert", "killed"):
+        failing_load(Path(sys.argv[2]))
+    elif command == "marts":
+        marts()
+    else:
+        raise SystemExit(f"unknown command {command}")

@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 from conftest import REAL_EVENTS, _query, duckdb_env_for, kpis
-from spark_helpers import BATCH_MARKERS, read_spark_tables, require_spark, spark_env_for
+from spark_warehouse import BATCH_MARKERS, read_spark_tables, require_spark, spark_env_for
 
 pytestmark = [pytest.mark.spark, pytest.mark.slow]
 

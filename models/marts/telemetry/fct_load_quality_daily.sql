@@ -120,12 +120,12 @@ final as (
 
     select
         *,
-        cast(
-            {{ telemetry_kpis.seconds_between(
-                'newest_event_at',
-                'cast(' ~ dbt.dateadd('day', 1, 'date_day') ~ ' as timestamp)'
-            ) }} / 3600.0 as {{ telemetry_kpis.type_double() }}
-        ) as data_freshness_hours
+        -- a double on every engine, equal to the last bit (seconds_between), so exports of the
+        -- marts compare equal across warehouses
+        {{ telemetry_kpis.seconds_between(
+            'newest_event_at',
+            'cast(' ~ dbt.dateadd('day', 1, 'date_day') ~ ' as timestamp)'
+        ) }} / 3600 as data_freshness_hours
     from daily
 
 )

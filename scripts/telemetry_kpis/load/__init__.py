@@ -11,8 +11,9 @@ One job per module:
   classifies and parses lines, the same for both targets;
 - ``files``: which files, their format and checksum; ``reader``: the threaded reader that
   turns a file into numbered lines in batches;
-- ``writer``: the one interface a load writes through, implemented by ``duckdb_writer`` and
-  ``postgres_writer`` (``connections`` opens their connections);
+- ``writer``: the one interface a load writes through, implemented by ``duckdb_writer``,
+  ``postgres_writer`` and ``spark_writer`` (``connections`` opens their connections;
+  ``spark_tables`` holds Spark's raw tables and its atomicity by load-id partitions);
 - ``bookkeeping``: load ids, moments and load_log rows; ``layout``: creating the raw tables
   and upgrading the previous layout;
 - ``loading``: a run of loads (:func:`load_files`); ``results``: what it reports;

@@ -68,9 +68,13 @@ raw tables (columns in order; created if missing):
   uploaded_at; old load_log rows get ids 1..n by loaded_at.
 
 warehouse (environment variables):
-  DBT_TARGET          duckdb (default) or postgres
+  DBT_TARGET          duckdb (default), postgres or spark
   KPIS_DUCKDB_PATH    DuckDB file (default ./telemetry_kpis.duckdb)
   KPIS_PG_HOST, KPIS_PG_PORT, KPIS_PG_USER, KPIS_PG_PASSWORD, KPIS_PG_DATABASE
+  KPIS_SPARK_DIR      Spark warehouse folder (default ./data/spark). Spark has no
+                      transactions: the raw tables are parquet tables partitioned by load
+                      id, a load counts once its raw.load_log row is written (last), and
+                      the rows of a load without one (failed, killed) are dropped first
 
 exit status: 0 when every file was loaded or skipped (rejected lines are reported, not an
 error); 1 when a file failed and was rolled back; 2 for a missing file, a bad option or an

@@ -87,12 +87,22 @@ def pg_connect(settings: Settings) -> psycopg.Connection[tuple[Any, ...]]:
         ) from None
 
 
+#: (module prefix, class name) of the base classes of the drivers' errors.
+_DATABASE_ERRORS = (
+    (("duckdb", "_duckdb"), "Error"),
+    (("psycopg",), "Error"),
+    (("pyspark",), "PySparkException"),
+    (("py4j",), "Py4JError"),
+)
+
+
 def is_database_error(exc: BaseException) -> bool:
-    """A DuckDB or psycopg error (without importing psycopg for a DuckDB load)."""
+    """A DuckDB, psycopg or Spark error (without importing the drivers of other targets)."""
     for cls in type(exc).__mro__:
         module = cls.__module__ or ""
-        if (module.startswith(("duckdb", "_duckdb")) and cls.__name__ == "Error") or (
-            module.startswith("psycopg") and cls.__name__ == "Error"
+        if any(
+            module.startswith(prefixes) and cls.__name__ == name
+            for prefixes, name in _DATABASE_ERRORS
         ):
             return True
     return False

@@ -210,6 +210,12 @@ def ensure_raw_tables(settings: Settings) -> None:
         finally:
             connection.close()
         return
+    if settings.target == "spark":
+        from telemetry_kpis.load.spark_tables import ensure_spark
+        from telemetry_kpis.spark_session import spark_session
+
+        ensure_spark(spark_session(settings))
+        return
     import psycopg
 
     with pg_connect(settings) as pg:

@@ -30,6 +30,7 @@ from telemetry_kpis.load.postgres_writer import PostgresWriter
 from telemetry_kpis.load.progress import HASH_BAR_MIN_BYTES, progress_bar
 from telemetry_kpis.load.reader import Reader
 from telemetry_kpis.load.results import FileResult, LoadFailed, LoadSummary, first_line
+from telemetry_kpis.load.spark_writer import SparkWriter
 from telemetry_kpis.load.writer import Writer
 from telemetry_kpis.settings import Settings
 
@@ -61,6 +62,8 @@ def open_writer(settings: Settings) -> Writer:
     try:
         if settings.target == "duckdb":
             return DuckDBWriter(settings)
+        if settings.target == "spark":
+            return SparkWriter(settings)
         return PostgresWriter(settings)
     except Exception as exc:
         if is_database_error(exc):
