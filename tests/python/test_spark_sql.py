@@ -63,3 +63,24 @@ def test_build_without_pyspark_is_one_line(monkeypatch: pytest.MonkeyPatch, tmp_
         build.check_warehouse(settings)
     with pytest.raises(UserError, match="no SQLAlchemy engine"):
         settings.engine()
+
+
+def test_kpis_spark_session_has_dbts_settings(tmp_path) -> None:
+    """The Spark settings `kpis` starts its session with are the profile's (profiles.yml's
+    `spark` target, rendered for one folder): both processes see the same warehouse alike."""
+    import yaml
+    from jinja2 import Environment
+
+    from telemetry_kpis.settings import project_dir
+    from telemetry_kpis.spark_session import spark_conf
+
+    env = {"KPIS_SPARK_DIR": str(tmp_path)}
+    jinja = Environment()
+    jinja.globals["env_var"] = lambda name, default=None: env.get(name, default)
+    jinja.filters["as_number"] = int
+    profile = yaml.safe_load(
+        jinja.from_string((project_dir() / "profiles.yml").read_text()).render()
+    )
+    parameters = profile["telemetry_kpis"]["outputs"]["spark"]["server_side_parameters"]
+    settings = Settings.from_env({"DBT_TARGET": "spark", **env})
+    assert {key: str(value) for key, value in parameters.items()} == spark_conf(settings)
