@@ -53,11 +53,23 @@
 {#- Spark: the text parsed once as a variant, its array (NULL for a non-array: no rows)
     exploded with posexplode; each element written back as JSON text (object keys sorted). -#}
 {% macro spark__explode_json_array(relation, json_column, key, columns) -%}
+    {{ telemetry_kpis.spark_posexplode_json_array(
+        relation, json_column, key, columns, ['to_json(element_value) as element']
+    ) }}
+{%- endmacro %}
+
+{#- Spark: one row per element of the array at `key` of `json_column` (parsed once as a
+    variant; a value that is not an array gives no rows), with the relation's `columns`,
+    `element_index` and the `element_columns` (select expressions on `element_value`, a
+    variant). Shared by explode_json_array and explode_json_objects. -#}
+{% macro spark_posexplode_json_array(relation, json_column, key, columns, element_columns) -%}
     select
         {%- for column in columns %}
         {{ column }},
         {%- endfor %}
-        to_json(element_value) as element,
+        {%- for element_column in element_columns %}
+        {{ element_column }},
+        {%- endfor %}
         cast(element_position + 1 as integer) as element_index
     from (
         select

@@ -70,25 +70,10 @@
 {#- Spark: the text parsed once as a variant and its array exploded; each element stays a
     variant (element_doc and element_subdocs are the same), read by json_field/json_subdoc. -#}
 {% macro spark__explode_json_objects(relation, json_column, key, columns, paths, subdoc_paths) -%}
-    select
-        {%- for column in columns %}
-        {{ column }},
-        {%- endfor %}
-        element_doc,
-        element_doc as element_subdocs,
-        cast(element_position + 1 as integer) as element_index
-    from (
-        select
-            {%- for column in columns %}
-            {{ column }},
-            {%- endfor %}
-            posexplode(try_variant_get(
-                try_parse_json({{ json_column }}),
-                '${% if key is not none %}.{{ key }}{% endif %}',
-                'array<variant>'
-            )) as (element_position, element_doc)
-        from {{ relation }}
-    ) as arrays
+    {{ telemetry_kpis.spark_posexplode_json_array(
+        relation, json_column, key, columns,
+        ['element_value as element_doc', 'element_value as element_subdocs']
+    ) }}
 {%- endmacro %}
 
 {#- Snowflake: the text parsed once into a VARIANT and its array flattened; each element is a

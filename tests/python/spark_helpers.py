@@ -4,7 +4,6 @@ warehouse folder at a time, and none in the pytest process):
     python spark_helpers.py dump OUT.json          the raw tables, as JSON
     python spark_helpers.py fail-after-insert FILE  a load that fails after inserting its rows
     python spark_helpers.py killed FILE             a load whose process dies in the same place
-    python spark_helpers.py marts                   the synthetic marts of kpi_marts
 
 The warehouse is the one of the environment (DBT_TARGET=spark, KPIS_SPARK_DIR).
 """
@@ -71,49 +70,11 @@ def failing_load(path: Path) -> None:
         print(f"failed: {exc}")
 
 
-def marts() -> None:
-    sys.path.insert(0, str(Path(__file__).parent))
-    from kpi_marts import (
-        CHANGE_COLUMNS,
-        COLUMNS,
-        DRIVER_COLUMNS,
-        SEGMENT_COLUMNS,
-        TYPES,
-        make_kpi_values,
-        with_changes,
-    )
-
-    spark = spark_session(Settings.from_env())
-    spark.sql("create database if not exists marts")
-    frames = {
-        "kpi_values": (COLUMNS + CHANGE_COLUMNS, with_changes(make_kpi_values())),
-        "kpi_values_by_segment": (SEGMENT_COLUMNS, None),
-        "kpi_drivers": (DRIVER_COLUMNS, None),
-    }
-    for name, (columns, frame) in frames.items():
-        schema = ", ".join(f"{c} {TYPES.get(c, ('double',))[0]}" for c in columns)
-        schema = schema.replace("varchar", "string")
-        rows = []
-        if frame is not None:
-            typed = frame[columns].astype(object).where(frame[columns].notna(), None)
-            rows = [tuple(r) for r in typed.itertuples(index=False)]
-        spark.sql(f"drop table if exists marts.{name}")
-        spark.createDataFrame(rows, schema).write.saveAsTable(f"marts.{name}", format="parquet")
-    spark.sql("drop table if exists marts.fct_cli_executions")
-    spark.sql(
-        "create table marts.fct_cli_executions (execution_id string, started_at timestamp) "
-        "using parquet"
-    )
-    spark.sql("insert into marts.fct_cli_executions values ('e1', timestamp '2026-11-20 10:00')")
-
-
 if __name__ == "__main__":
     command = sys.argv[1]
     if command == "dump":
         dump(Path(sys.argv[2]))
     elif command in ("fail-after-insert", "killed"):
         failing_load(Path(sys.argv[2]))
-    elif command == "marts":
-        marts()
     else:
         raise SystemExit(f"unknown command {command}")

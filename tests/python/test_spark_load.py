@@ -1,7 +1,6 @@
 """DBT_TARGET=spark: `kpis load` gives the raw tables a DuckDB load gives (rows, rejects and
 their reasons, load_log), skips a file loaded before, and a load that fails or dies after
-inserting its rows leaves nothing that counts; `kpis summary`, `check` and `export` read
-marts on Spark as on DuckDB, and `kpis report` writes its page from them.
+inserting its rows leaves nothing that counts. (Reading Spark's marts: test_spark.py.)
 
 Spark runs only in subprocesses (one per warehouse folder at a time): `kpis` itself, or
 spark_helpers.py for what the CLI cannot do. Skipped without pyspark unless
@@ -19,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import REAL_EVENTS, REPO, duckdb_env_for, kpis, query_rows
+from conftest import REAL_EVENTS, REPO, duckdb_env_for, query_rows
 from load_helpers import REAL_ROWS, load
 from spark_helpers import compared_columns
 from test_load import write_broken_jsonl
@@ -142,48 +141,3 @@ def test_interrupted_loads_leave_nothing_that_counts(loaded: dict[str, Any]) -> 
         "snowplow_events": ["_load_id=1", "_load_id=2"],
         "snowplow_events_rejected": ["load_id=2"],
     }
-
-
-# --- reading marts on Spark -------------------------------------------------------------
-def test_summary_check_and_export_read_marts_on_spark(tmp_path: Path) -> None:
-    from kpi_marts import AS_OF, make_kpi_values, write_marts
-
-    spark = spark_env(tmp_path)
-    (tmp_path / "duckdb").mkdir()
-    duck = duckdb_env_for(tmp_path / "duckdb")
-    write_marts(duck, make_kpi_values())
-    made = helper(spark, "marts")
-    assert made.returncode == 0, made.stderr
-
-    def both(*args: str) -> tuple[subprocess.CompletedProcess[str], ...]:
-        results = (kpis(*args, env=duck), kpis(*args, env=spark))
-        for result in results:
-            assert "Traceback" not in result.stderr, result.stderr
-        return results
-
-    duck_summary, spark_summary = both("summary")
-    assert spark_summary.returncode == 0, spark_summary.stderr
-    assert spark_summary.stdout.splitlines()[0].startswith("KPI summary from Spark warehouse")
-    assert spark_summary.stdout.splitlines()[1:] == duck_summary.stdout.splitlines()[1:]
-
-    duck_check, spark_check = both("check", "--as-of", AS_OF.isoformat(), "--format", "json")
-    assert spark_check.returncode == duck_check.returncode, spark_check.stderr
-    evaluations = [json.loads(r.stdout) for r in (spark_check, duck_check)]
-    for evaluation in evaluations:
-        evaluation.pop("generated_at")  # when each ran
-    assert evaluations[0] == evaluations[1]
-    assert spark_check.stdout.count('"status"') > 5
-
-    report = kpis("report", "--as-of", AS_OF.isoformat(), "--no-quality", "--output-dir",
-                  str(tmp_path / "report"), env=spark)  # fmt: skip
-    assert report.returncode == 0 and "Traceback" not in report.stderr, report.stderr
-    assert len(list((tmp_path / "report").glob("*.png"))) > 5
-    assert (tmp_path / "report" / "index.html").stat().st_size > 1000
-
-    out = tmp_path / "out"
-    duck_export, spark_export = (
-        kpis("export", "--output", str(out / f"{name}.csv"), env=env)
-        for name, env in (("duckdb", duck), ("spark", spark))
-    )
-    assert spark_export.returncode == 0, spark_export.stderr
-    assert (out / "spark.csv").read_bytes() == (out / "duckdb.csv").read_bytes()

@@ -94,16 +94,9 @@ class PostgresWriter(DuckDBParsing):
         return self._copy(EVENTS, RAW_COLUMNS, select_sql)
 
     def insert_rejects(self, select_sql: str) -> list[tuple[int, str]]:
-        self.duck.execute(f"create or replace temp table load_rejects as {select_sql}")
-        try:
-            rows = self.duck.execute(
-                "select line_no, reason from load_rejects as r(f, line_no, reason, l, t, i)"
-            ).fetchall()
-            if rows:
-                self._copy(REJECTED, REJECTED_COLUMNS, "select * from load_rejects")
-        finally:
-            self.duck.execute("drop table if exists load_rejects")
-        return [(int(n), str(r)) for n, r in rows]
+        return self.rejects_through(
+            select_sql, lambda sql: self._copy(REJECTED, REJECTED_COLUMNS, sql)
+        )
 
     def log(self, row: LoadLogRow) -> None:
         self.pg.execute(load_log_insert_sql("%s"), row.values())

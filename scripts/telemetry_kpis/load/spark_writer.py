@@ -176,16 +176,9 @@ class SparkWriter(DuckDBParsing):
         return self._stage("events", RAW_COLUMNS, select_sql)
 
     def insert_rejects(self, select_sql: str) -> list[tuple[int, str]]:
-        self.duck.execute(f"create or replace temp table load_rejects as {select_sql}")
-        try:
-            rows = self.duck.execute(
-                "select line_no, reason from load_rejects as r(f, line_no, reason, l, t, i)"
-            ).fetchall()
-            if rows:
-                self._stage("rejected", REJECTED_COLUMNS, "select * from load_rejects")
-        finally:
-            self.duck.execute("drop table if exists load_rejects")
-        return [(int(n), str(r)) for n, r in rows]
+        return self.rejects_through(
+            select_sql, lambda sql: self._stage("rejected", REJECTED_COLUMNS, sql)
+        )
 
     def log(self, row: LoadLogRow) -> None:
         self._log_row = row  # written by commit(), last

@@ -9,6 +9,7 @@ DuckDB, an in-memory database for PostgreSQL. :class:`DuckDBParsing` is that sha
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 from telemetry_kpis.load.bookkeeping import LoadLogRow, LoadParams, PreviousLoad
@@ -76,3 +77,20 @@ class DuckDBParsing:
 
     def unstage(self) -> None:
         self.duck.unregister("load_batch_frame")
+
+    def rejects_through(
+        self, select_sql: str, write: Callable[[str], object]
+    ) -> list[tuple[int, str]]:
+        """The rejected lines of the staged batch (line number, reason), each written by
+        ``write`` (given a query over them) when there are any: for writers that stage the
+        rejects outside the parsing connection."""
+        self.duck.execute(f"create or replace temp table load_rejects as {select_sql}")
+        try:
+            rows = self.duck.execute(
+                "select line_no, reason from load_rejects as r(f, line_no, reason, l, t, i)"
+            ).fetchall()
+            if rows:
+                write("select * from load_rejects")
+        finally:
+            self.duck.execute("drop table if exists load_rejects")
+        return [(int(n), str(r)) for n, r in rows]
