@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Every test of the project: the pre-commit hooks (Python and SQL lint, formatting, types), and
-# pytest (which builds the dbt project on a
-# real DuckDB file and a real PostgreSQL server, runs every dbt data and unit test on both, and
-# compares their results). Uses the server in KPIS_PG_* when set; otherwise starts a throwaway
+# pytest (which builds the dbt project on a real DuckDB file, a real PostgreSQL server and a real
+# local Spark, runs every dbt data and unit test on each, compares their results, and checks the
+# Snowflake SQL on the fakesnow emulator; the Spark and Snowflake groups skip without their
+# tools unless KPIS_REQUIRE_SPARK=1 / KPIS_REQUIRE_SNOWFLAKE=1). Uses the server in KPIS_PG_* when set; otherwise starts a throwaway
 # one with scripts/dev/postgres.sh (needs Debian's postgresql package) and stops it at the end
 # (a server that was already running on its port is left running).
 set -euo pipefail
@@ -21,5 +22,5 @@ fi
 echo "== lint (pre-commit on every file: ruff, ruff format, mypy, sqlfluff, YAML, whitespace)"
 scripts/dev/lint.sh
 
-echo "== pytest (DuckDB and PostgreSQL)"
+echo "== pytest (DuckDB, PostgreSQL, Spark, the Snowflake emulator)"
 pytest "$@"
