@@ -3,9 +3,10 @@
 # pytest (which builds the dbt project on a real DuckDB file, a real PostgreSQL server and a real
 # local Spark, runs every dbt data and unit test on each, compares their results, and checks the
 # Snowflake SQL on the fakesnow emulator; the Spark and Snowflake groups skip without their
-# tools unless KPIS_REQUIRE_SPARK=1 / KPIS_REQUIRE_SNOWFLAKE=1). Uses the server in KPIS_PG_* when set; otherwise starts a throwaway
-# one with scripts/dev/postgres.sh (needs Debian's postgresql package) and stops it at the end
-# (a server that was already running on its port is left running).
+# tools unless KPIS_REQUIRE_SPARK=1 / KPIS_REQUIRE_SNOWFLAKE=1). Uses the server in KPIS_PG_*
+# when set; otherwise starts a throwaway one with scripts/dev/postgres.sh (needs Debian's
+# postgresql package) and stops it at the end (a server that was already running on its port
+# is left running).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 scripts/dev/setup.sh
