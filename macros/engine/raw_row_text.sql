@@ -48,8 +48,10 @@
     {{ telemetry_kpis.engine_not_implemented('raw_row_text') }}
 {%- endmacro %}
 
-{#- DuckDB: one concat() call (a chain of || copies the growing text once per column). -#}
-{% macro duckdb__raw_row_text(relation_alias=none) -%}
+{#- The two ways of joining the columns; each engine picks one. raw_row_text_concat: one
+    concat() call (a chain of || copies the growing text once per column); raw_row_text_chained:
+    the columns chained with || (PostgreSQL functions take at most 100 arguments). -#}
+{% macro raw_row_text_concat(relation_alias) -%}
     {%- set prefix = (relation_alias ~ '.') if relation_alias else '' -%}
     concat(
     {%- for column in telemetry_kpis.raw_atomic_columns() %}
@@ -58,23 +60,26 @@
     )
 {%- endmacro %}
 
-{#- PostgreSQL: functions take at most 100 arguments, so the columns are chained with ||. -#}
+{% macro raw_row_text_chained(relation_alias) -%}
+    {%- set prefix = (relation_alias ~ '.') if relation_alias else '' -%}
+    {%- for column in telemetry_kpis.raw_atomic_columns() %}
+        coalesce({{ prefix }}{{ column }}, ''){% if not loop.last %} || chr(31) ||{% endif %}
+    {%- endfor %}
+{%- endmacro %}
+
+{% macro duckdb__raw_row_text(relation_alias=none) -%}
+    {{ telemetry_kpis.raw_row_text_concat(relation_alias) }}
+{%- endmacro %}
+
 {% macro postgres__raw_row_text(relation_alias=none) -%}
-    {%- set prefix = (relation_alias ~ '.') if relation_alias else '' -%}
-    {%- for column in telemetry_kpis.raw_atomic_columns() %}
-        coalesce({{ prefix }}{{ column }}, ''){% if not loop.last %} || chr(31) ||{% endif %}
-    {%- endfor %}
+    {{ telemetry_kpis.raw_row_text_chained(relation_alias) }}
 {%- endmacro %}
 
-{#- Spark: concat() takes every column at once, as DuckDB's does: the same expression. -#}
 {% macro spark__raw_row_text(relation_alias=none) -%}
-    {{ telemetry_kpis.duckdb__raw_row_text(relation_alias) }}
+    {{ telemetry_kpis.raw_row_text_concat(relation_alias) }}
 {%- endmacro %}
 
-{#- Snowflake: chained with || (as PostgreSQL), no argument-count question for concat(). -#}
+{#- Snowflake: chained, as PostgreSQL (no argument-count question for concat()). -#}
 {% macro snowflake__raw_row_text(relation_alias=none) -%}
-    {%- set prefix = (relation_alias ~ '.') if relation_alias else '' -%}
-    {%- for column in telemetry_kpis.raw_atomic_columns() %}
-        coalesce({{ prefix }}{{ column }}, ''){% if not loop.last %} || chr(31) ||{% endif %}
-    {%- endfor %}
+    {{ telemetry_kpis.raw_row_text_chained(relation_alias) }}
 {%- endmacro %}
